@@ -1,0 +1,62 @@
+# The two commands of the README: `make run` and `make test`. Each sets itself up first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+
+STATIC := src/roomcast/web/static
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs frontend/package.json
+
+.PHONY: run test lint fmt setup frontend conformance clean
+
+run: setup
+	$(VENV)/bin/roomcast serve
+
+test: setup
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/mypy
+
+fmt: setup
+	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/ruff check --fix src tests
+
+setup: $(VENV)/.installed $(STATIC)/app.js
+
+# Python: a pinned, hashed requirements.lock installed with uv into .venv.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@command -v uv >/dev/null || $(PYTHON) -m pip install -q uv
+	uv venv -q --allow-existing --python $(PYTHON) $(VENV)
+	uv pip sync -q --python $(PY) requirements.lock
+	uv pip install -q --python $(PY) --no-deps -e .
+	touch $@
+
+# Re-pin after changing dependencies in pyproject.toml.
+requirements.lock:
+	uv pip compile -q --universal --python-version 3.11 --extra dev --generate-hashes \
+		pyproject.toml -o requirements.lock
+
+# Front end: npm packages, bundled by esbuild into the package's static folder (not committed).
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STATIC)/app.js: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && node build.mjs
+
+frontend: $(STATIC)/app.js
+
+# The official Engine.IO and Socket.IO conformance suites, from local checkouts:
+#   make conformance EIO_SUITE=path/to/engine.io-protocol/test-suite SIO_SUITE=path/to/socket.io-protocol/test-suite
+conformance: setup
+	$(PY) -m roomcast.testing.run_conformance $(EIO_SUITE) $(SIO_SUITE)
+
+clean:
+	rm -rf $(VENV) frontend/node_modules $(STATIC)/*.js $(STATIC)/*.css

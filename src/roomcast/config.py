@@ -1,0 +1,151 @@
+"""The one settings registry: every setting is declared once, here.
+
+Each field of :class:`Settings` carries its default and help text. The CLI flags
+(``--data-dir``), the environment variables (``ROOMCAST_DATA_DIR``) and
+``docs/configuration.md`` all come from this list; a test checks the docs. Nothing
+else in Roomcast reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from roomcast.errors import ConfigError
+
+__all__ = ["SETTING_FIELDS", "Settings", "env_var", "flag_name", "load_settings"]
+
+
+def _setting(default: Any, help: str, *, minimum: float | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "minimum": minimum})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated server settings; build with :func:`load_settings`."""
+
+    host: str = _setting("127.0.0.1", "Address to listen on; anything but loopback is public.")
+    port: int = _setting(8000, "TCP port to listen on; 0 picks a free one.", minimum=0)
+    data_dir: Path = _setting(Path("roomcast-data"), "Folder for the SQLite database.")
+    store: str = _setting("sqlite", "Where history is kept: 'sqlite' (in data-dir) or 'memory'.")
+    origins: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated origins allowed besides the server's own, e.g. "
+        "'https://app.example.com'; '*' allows any.",
+    )
+    log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+    ping_interval: float = _setting(25.0, "Seconds between Engine.IO pings.", minimum=0.05)
+    ping_timeout: float = _setting(20.0, "Seconds to wait for a pong.", minimum=0.05)
+    connect_timeout: float = _setting(
+        45.0, "Seconds a new connection may take to join a namespace.", minimum=0.05
+    )
+    max_payload: int = _setting(
+        1_000_000, "Largest Engine.IO packet or polling body, in bytes.", minimum=1024
+    )
+    send_buffer: int = _setting(
+        4_000,
+        "Packets queued for one slow connection before it is dropped (it recovers on reconnect).",
+        minimum=16,
+    )
+    history_page: int = _setting(50, "Messages returned by a join or history call.", minimum=1)
+    max_text: int = _setting(4_000, "Longest message text, in characters.", minimum=1)
+    max_data: int = _setting(65_536, "Largest message data, in bytes of JSON.", minimum=1)
+    rate: float = _setting(20.0, "Events per second one connection may send, sustained.", minimum=0.1)
+    burst: int = _setting(40, "Events one connection may send in a burst.", minimum=1)
+    recovery_window: float = _setting(
+        120.0,
+        "Seconds a dropped connection's Socket.IO session is kept for state recovery.",
+        minimum=0,
+    )
+    shutdown_grace: float = _setting(
+        5.0, "Seconds to finish in-flight work on shutdown.", minimum=0
+    )
+
+    def __post_init__(self) -> None:
+        for f in SETTING_FIELDS:
+            minimum = f.metadata["minimum"]
+            value = getattr(self, f.name)
+            if minimum is not None and value < minimum:
+                raise ConfigError(f"{flag_name(f.name)} must be at least {minimum}, not {value}")
+        if self.store not in ("sqlite", "memory"):
+            raise ConfigError(f"--store must be 'sqlite' or 'memory', not {self.store!r}")
+        if self.log_level not in ("debug", "info", "warning", "error"):
+            raise ConfigError(f"--log-level must be debug, info, warning or error, not {self.log_level!r}")
+        for origin in self.origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ConfigError(f"--origins: {origin!r} is not an origin like https://host:port")
+
+    @property
+    def is_loopback(self) -> bool:
+        """Whether the server listens only on this machine."""
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+
+
+SETTING_FIELDS: tuple[dataclasses.Field[Any], ...] = dataclasses.fields(Settings)
+_TYPES: dict[str, Any] = get_type_hints(Settings)
+
+
+def flag_name(name: str) -> str:
+    """The CLI flag of a setting: ``data_dir`` -> ``--data-dir``."""
+    return "--" + name.replace("_", "-")
+
+
+def env_var(name: str) -> str:
+    """The environment variable of a setting: ``data_dir`` -> ``ROOMCAST_DATA_DIR``."""
+    return "ROOMCAST_" + name.upper()
+
+
+def type_of(name: str) -> Any:
+    """The declared type of a setting."""
+    return _TYPES[name]
+
+
+def parse_value(name: str, raw: str) -> Any:
+    """Turn the text of a flag or variable into the setting's type; errors name the setting."""
+    kind = _TYPES[name]
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is bool:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind is Path:
+            return Path(raw)
+        if kind == tuple[str, ...]:
+            return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{flag_name(name)} / {env_var(name)}: {raw!r} is not a valid {kind.__name__}"
+        ) from None
+    return raw
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from defaults, then ``ROOMCAST_*`` variables, then explicit overrides.
+
+    ``overrides`` holds already-typed values (e.g. parsed CLI flags); ``None`` values are
+    ignored so that an unset flag does not hide its environment variable.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in SETTING_FIELDS:
+        raw = env.get(env_var(f.name))
+        if raw is not None:
+            values[f.name] = parse_value(f.name, raw)
+    for name, value in (overrides or {}).items():
+        if name not in _TYPES:
+            raise ConfigError(f"unknown setting {name!r}")
+        if value is not None:
+            values[name] = value
+    return Settings(**values)
