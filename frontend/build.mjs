@@ -1,0 +1,49 @@
+// Bundles the web chat UI into the Python package's static folder.
+//
+//   node build.mjs           one minified build (what `make` runs)
+//   node build.mjs --watch   rebuild on every change while developing
+//
+// Everything is bundled from node_modules: the page never loads code from anywhere but /static/.
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const outdir = here("../src/roomcast/web/static/");
+
+const shared = {
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  logLevel: "info",
+};
+
+const builds = [
+  {
+    ...shared,
+    entryPoints: [here("src/main.js")],
+    outfile: `${outdir}app.js`,
+    format: "esm",
+    platform: "browser",
+    target: "es2020",
+  },
+  {
+    ...shared,
+    entryPoints: [here("src/styles.css")],
+    outfile: `${outdir}app.css`,
+    // Browsers of the es2020 era; esbuild lowers any newer CSS syntax for them.
+    target: ["chrome87", "firefox78", "safari14", "edge88"],
+  },
+];
+
+await mkdir(outdir, { recursive: true });
+
+if (process.argv.includes("--watch")) {
+  for (const options of builds) {
+    const context = await esbuild.context(options);
+    await context.watch();
+  }
+  console.log("watching frontend/src for changes…");
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}

@@ -1,0 +1,1 @@
+"""Implementations of the ports in :mod:`roomcast.ports`: history stores and buses."""

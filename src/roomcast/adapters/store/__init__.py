@@ -1,0 +1,7 @@
+"""History stores: :class:`MemoryStore` for tests and one-process demos, :class:`SqliteStore`
+for durable single-machine deployments. Both pass ``tests/adapters/test_store_contract.py``."""
+
+from roomcast.adapters.store.memory import MemoryStore
+from roomcast.adapters.store.sqlite import SqliteStore
+
+__all__ = ["MemoryStore", "SqliteStore"]

@@ -1,0 +1,185 @@
+"""An in-memory :class:`~roomcast.ports.Store`: the reference implementation of the contract.
+
+Nothing survives the process; it serves tests, demos and ``--store memory``. It also holds
+:func:`check_draft`, the input rules every store applies before accepting a write, so that
+bad input fails the same way (``BadRequest``, nothing stored) whatever the adapter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from uuid import uuid4
+
+from roomcast.errors import BadRequest, Unavailable
+from roomcast.ports import MessageDraft, RoomSummary, StoredMessage
+
+__all__ = ["MemoryStore", "check_draft", "check_read_position", "idempotency_key"]
+
+_KINDS = frozenset({"text", "data", "system"})
+_INT64 = range(-(2**63), 2**63)
+
+
+def _check_text(value: str | None, what: str) -> None:
+    # Lone surrogates arrive through JSON "\ud800" escapes; they cannot be stored as UTF-8.
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest(f"{what} is not valid Unicode text") from None
+
+
+def check_draft(draft: MessageDraft) -> str | None:
+    """Validate ``draft`` for storage and return its ``data`` as JSON text (None if no data).
+
+    Raises ``BadRequest`` for data that is not JSON (sets, NaN, objects…), text that
+    is not encodable as UTF-8, an unknown kind, or a ``ts`` outside 64-bit integers.
+    """
+    if draft.kind not in _KINDS:
+        raise BadRequest(f"unknown message kind {draft.kind!r}")
+    if isinstance(draft.ts, bool) or not isinstance(draft.ts, int) or draft.ts not in _INT64:
+        raise BadRequest("ts must be a 64-bit integer of milliseconds")
+    _check_text(draft.room, "room")
+    _check_text(draft.text, "text")
+    _check_text(draft.cid, "cid")
+    if draft.sender is not None:
+        _check_text(draft.sender.id, "sender id")
+        _check_text(draft.sender.name, "sender name")
+    if draft.data is None:
+        return None
+    try:
+        encoded = json.dumps(
+            draft.data, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        )
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise BadRequest(f"data is not JSON: {exc}") from None
+    _check_text(encoded, "data")
+    return encoded
+
+
+def check_read_position(room: str, member_id: str, offset: int) -> None:
+    """Validate a ``set_read`` request; raises ``BadRequest``."""
+    _check_text(room, "room")
+    _check_text(member_id, "member id")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset not in _INT64:
+        raise BadRequest("offset must be a 64-bit integer")
+    if offset < 0:
+        raise BadRequest("offset must not be negative")
+
+
+def idempotency_key(draft: MessageDraft) -> tuple[str, str, str] | None:
+    """``(room, sender id, cid)``, or None without a cid.
+
+    A draft without a sender uses the sender id ``""``: anonymous retries are idempotent too
+    (and share their key with a sender whose id is ``""``, which members never have).
+    """
+    if draft.cid is None:
+        return None
+    return (draft.room, draft.sender.id if draft.sender else "", draft.cid)
+
+
+class MemoryStore:
+    """History kept in dictionaries; see :class:`roomcast.ports.Store` for the contract."""
+
+    def __init__(self) -> None:
+        self._messages: dict[str, list[StoredMessage]] = {}
+        self._by_key: dict[tuple[str, str, str], StoredMessage] = {}
+        self._reads: dict[tuple[str, str], int] = {}
+        # Insertion order is activity order: a room is re-inserted on each new message.
+        self._activity: dict[str, None] = {}
+        self._open = False
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise Unavailable("store is closed" if self._closed else "store is not open")
+
+    async def open(self) -> None:
+        """Make the store usable; a closed store stays closed."""
+        if not self._closed:
+            self._open = True
+
+    async def close(self) -> None:
+        """Refuse further calls; the history is dropped with the object."""
+        self._open = False
+        self._closed = True
+
+    async def append(self, draft: MessageDraft) -> StoredMessage:
+        """Store ``draft`` with the room's next offset, or return the message its cid names."""
+        return (await self.append_many([draft]))[0]
+
+    async def append_many(self, drafts: Sequence[MessageDraft]) -> list[StoredMessage]:
+        """Append ``drafts`` in order; all are validated before any is stored."""
+        self._check_open()
+        encoded = [check_draft(draft) for draft in drafts]
+        return [self._append_one(d, data) for d, data in zip(drafts, encoded, strict=True)]
+
+    def _append_one(self, draft: MessageDraft, data_json: str | None) -> StoredMessage:
+        key = idempotency_key(draft)
+        if key is not None and key in self._by_key:
+            return self._by_key[key]
+        messages = self._messages.setdefault(draft.room, [])
+        message = StoredMessage(
+            room=draft.room,
+            offset=len(messages) + 1,
+            id=uuid4().hex,
+            ts=draft.ts,
+            kind=draft.kind,
+            sender=draft.sender,
+            text=draft.text,
+            # Decoded from JSON like SqliteStore does, so both return equal values.
+            data=None if data_json is None else json.loads(data_json),
+            cid=draft.cid,
+        )
+        messages.append(message)
+        if key is not None:
+            self._by_key[key] = message
+        self._activity.pop(draft.room, None)
+        self._activity[draft.room] = None
+        return message
+
+    async def read(
+        self,
+        room: str,
+        *,
+        since: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[StoredMessage]:
+        """Messages of ``room`` in increasing offset order; see ``Store.read``.
+
+        With both ``since`` and ``before``: offsets strictly between them, oldest first.
+        """
+        self._check_open()
+        if limit < 0:
+            raise BadRequest("limit must not be negative")
+        messages = self._messages.get(room, [])
+        # Offsets are list positions + 1, so offset bounds are slice bounds.
+        end = len(messages) if before is None else max(0, min(before - 1, len(messages)))
+        if since is not None:
+            start = max(0, since)
+            return messages[start : min(end, start + limit)]
+        return messages[max(0, end - limit) : end]
+
+    async def last_offset(self, room: str) -> int:
+        """The room's newest offset; 0 for a room with no messages."""
+        self._check_open()
+        return len(self._messages.get(room, ()))
+
+    async def set_read(self, room: str, member_id: str, offset: int) -> None:
+        """Remember how far ``member_id`` has read ``room``; never moves backwards."""
+        self._check_open()
+        check_read_position(room, member_id, offset)
+        key = (room, member_id)
+        self._reads[key] = max(self._reads.get(key, 0), offset)
+
+    async def get_read(self, room: str, member_id: str) -> int:
+        """The member's read position in the room; 0 if none."""
+        self._check_open()
+        return self._reads.get((room, member_id), 0)
+
+    async def rooms(self) -> list[RoomSummary]:
+        """Every room with at least one message, most recently appended to first."""
+        self._check_open()
+        newest = (self._messages[room][-1] for room in reversed(self._activity))
+        return [RoomSummary(m.room, last_offset=m.offset, last_ts=m.ts) for m in newest]

@@ -1,0 +1,435 @@
+"""A durable :class:`~roomcast.ports.Store` on SQLite, for one machine.
+
+Every write goes through one queue drained by one writer task; the task takes every request
+pending at that moment and commits them in one transaction on one dedicated thread, so N
+concurrent sends cost one fsync, not N (WAL, ``synchronous=FULL``: an acked message survives
+kill -9 and power loss). Each request runs inside its own savepoint, so one failing request
+does not fail the rest of its batch. Reads use a second connection on a second thread and
+never wait for the writer.
+
+Schema version 1 (``PRAGMA user_version``)::
+
+    rooms(name PK, last_offset, last_ts, activity)     activity: global counter, recency order
+    messages(room, offset, id, ts, kind, sender_id, sender_name, text, data JSON, cid)
+        PK (room, offset); UNIQUE (room, coalesce(sender_id, ''), cid) WHERE cid IS NOT NULL
+    read_positions(room, member_id, offset)            PK (room, member_id)
+
+A message without a sender has ``sender_id`` NULL; its idempotency key uses ``''`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import uuid4
+
+from roomcast.adapters.store.memory import check_draft, check_read_position, idempotency_key
+from roomcast.errors import BadRequest, ConfigError, Unavailable
+from roomcast.ports import MessageDraft, RoomSummary, Sender, StoredMessage
+
+__all__ = ["SCHEMA_VERSION", "SqliteStore"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = (
+    """CREATE TABLE rooms (
+        name TEXT PRIMARY KEY,
+        last_offset INTEGER NOT NULL,
+        last_ts INTEGER NOT NULL,
+        activity INTEGER NOT NULL
+    )""",
+    "CREATE INDEX rooms_by_activity ON rooms (activity)",
+    """CREATE TABLE messages (
+        room TEXT NOT NULL REFERENCES rooms (name),
+        offset INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        sender_id TEXT,
+        sender_name TEXT,
+        text TEXT,
+        data TEXT,
+        cid TEXT,
+        PRIMARY KEY (room, offset)
+    )""",
+    """CREATE UNIQUE INDEX messages_by_cid
+        ON messages (room, coalesce(sender_id, ''), cid) WHERE cid IS NOT NULL""",
+    """CREATE TABLE read_positions (
+        room TEXT NOT NULL,
+        member_id TEXT NOT NULL,
+        offset INTEGER NOT NULL,
+        PRIMARY KEY (room, member_id)
+    ) WITHOUT ROWID""",
+)
+
+_COLUMNS = "room, offset, id, ts, kind, sender_id, sender_name, text, data, cid"
+_INT64_MAX = 2**63 - 1
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _Write:
+    """One queued write: ``apply`` runs on the writer thread inside the batch transaction."""
+
+    apply: Callable[[sqlite3.Connection], object]
+    future: asyncio.Future[Any]
+
+
+def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    # isolation_level=None: the writer issues BEGIN/COMMIT itself; reads see each commit.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _open_writer(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """Open the writer connection, refusing newer schemas, and create schema 1 if new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = _connect(path, busy_timeout)
+    ready = False
+    try:
+        _check_version(conn, path)  # before anything writes to a file we may not understand
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise ConfigError(f"--data-dir: {path} cannot use WAL journaling (got {mode!r})")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("BEGIN IMMEDIATE")  # two processes opening a new file create it once
+        if _check_version(conn, path) == 0:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+        ready = True
+        return conn
+    finally:
+        if not ready:
+            conn.close()
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> int:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"--data-dir: {path} has schema version {version}, newer than this Roomcast "
+            f"understands ({SCHEMA_VERSION}); upgrade Roomcast or use another folder"
+        )
+    return version
+
+
+def _open_reader(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    conn = _connect(path, busy_timeout)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def _message(row: Any) -> StoredMessage:
+    room, offset, id_, ts, kind, sender_id, sender_name, text, data, cid = row
+    return StoredMessage(
+        room=room,
+        offset=offset,
+        id=id_,
+        ts=ts,
+        kind=kind,
+        sender=None if sender_id is None else Sender(sender_id, sender_name),
+        text=text,
+        data=None if data is None else json.loads(data),
+        cid=cid,
+    )
+
+
+def _insert(
+    conn: sqlite3.Connection, drafts: list[tuple[MessageDraft, str | None]]
+) -> list[StoredMessage]:
+    return [_insert_one(conn, draft, data) for draft, data in drafts]
+
+
+def _insert_one(
+    conn: sqlite3.Connection, draft: MessageDraft, data_json: str | None
+) -> StoredMessage:
+    key = idempotency_key(draft)
+    if key is not None:
+        # Sees earlier requests of the same batch too: they are in this transaction.
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM messages"
+            " WHERE room = ? AND coalesce(sender_id, '') = ? AND cid = ?",
+            key,
+        ).fetchone()
+        if row is not None:
+            return _message(row)
+    row = conn.execute("SELECT last_offset FROM rooms WHERE name = ?", (draft.room,)).fetchone()
+    offset = (row[0] if row else 0) + 1
+    conn.execute(
+        "INSERT INTO rooms (name, last_offset, last_ts, activity)"
+        " VALUES (?, ?, ?, (SELECT coalesce(max(activity), 0) + 1 FROM rooms))"
+        " ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset,"
+        " last_ts = excluded.last_ts, activity = excluded.activity",
+        (draft.room, offset, draft.ts),
+    )
+    sender = draft.sender
+    row = (
+        draft.room,
+        offset,
+        uuid4().hex,
+        draft.ts,
+        draft.kind,
+        sender.id if sender else None,
+        sender.name if sender else None,
+        draft.text,
+        data_json,
+        draft.cid,
+    )
+    conn.execute(f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    return _message(row)
+
+
+def _upsert_read(conn: sqlite3.Connection, room: str, member_id: str, offset: int) -> None:
+    conn.execute(
+        "INSERT INTO read_positions (room, member_id, offset) VALUES (?, ?, ?)"
+        " ON CONFLICT (room, member_id) DO UPDATE SET offset = max(offset, excluded.offset)",
+        (room, member_id, offset),
+    )
+
+
+def _apply_batch(conn: sqlite3.Connection, writes: list[_Write]) -> list[object]:
+    """Run ``writes`` in one transaction; return each result, or the error that undid it."""
+    outcomes: list[object] = []
+    conn.execute("BEGIN IMMEDIATE")
+    committed = False
+    try:
+        for write in writes:
+            conn.execute("SAVEPOINT request")
+            try:
+                outcomes.append(write.apply(conn))
+            except sqlite3.Error as exc:
+                # If SQLite already rolled back the whole transaction, this raises and
+                # the batch fails as a whole, as it must.
+                conn.execute("ROLLBACK TO request")
+                outcomes.append(Unavailable(f"history store could not write: {exc}"))
+            conn.execute("RELEASE request")
+        conn.execute("COMMIT")
+        committed = True
+    finally:
+        if not committed and conn.in_transaction:
+            conn.execute("ROLLBACK")
+    return outcomes
+
+
+class SqliteStore:
+    """History in one SQLite file; see :class:`roomcast.ports.Store` for the contract.
+
+    ``commits`` counts committed write transactions (one per batch), for tests and metrics.
+    ``busy_timeout`` is how long, in seconds, to wait for a lock held by another process.
+    """
+
+    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self.commits = 0
+        self._state = "new"
+        self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="roomcast-sqlite-writer")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="roomcast-sqlite-reader")
+        self._wconn: sqlite3.Connection | None = None
+        self._rconn: sqlite3.Connection | None = None
+        self._writer_task: asyncio.Task[None] | None = None
+
+    def _check_open(self) -> None:
+        if self._state != "open":
+            state = "closed" if self._state == "closed" else "not open"
+            raise Unavailable(f"history store is {state}")
+
+    async def open(self) -> None:
+        """Open (creating if needed) the database and start the writer.
+
+        Raises ``ConfigError`` if the file cannot be opened or has a newer schema.
+        """
+        if self._state != "new":
+            self._check_open()
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            self._wconn = await loop.run_in_executor(
+                self._writer, _open_writer, self.path, self.busy_timeout
+            )
+            self._rconn = await loop.run_in_executor(
+                self._reader, _open_reader, self.path, self.busy_timeout
+            )
+        except (sqlite3.Error, OSError) as exc:
+            await self._fail_open()
+            raise ConfigError(f"--data-dir: cannot open {self.path}: {exc}") from exc
+        except ConfigError:
+            await self._fail_open()
+            raise
+        self._state = "open"
+        self._writer_task = asyncio.create_task(self._run_writer(), name="roomcast-sqlite-writer")
+
+    async def close(self) -> None:
+        """Commit every write queued so far, stop the writer and close the database."""
+        if self._state != "open":
+            self._state = "closed"
+            return
+        self._state = "closed"  # from here on nothing new is queued, so the stop mark is last
+        self._queue.put_nowait(None)
+        if self._writer_task is not None:
+            await self._writer_task
+        await self._release()
+
+    async def _fail_open(self) -> None:
+        self._state = "closed"
+        await self._release()
+
+    async def _release(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            if self._rconn is not None:
+                await loop.run_in_executor(self._reader, self._rconn.close)
+            if self._wconn is not None:
+                await loop.run_in_executor(self._writer, self._wconn.close)
+        finally:
+            self._rconn = self._wconn = None
+            self._reader.shutdown()
+            self._writer.shutdown()
+
+    async def _run_writer(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            stopping = any(item is None for item in batch)
+            writes = [item for item in batch if item is not None]
+            if writes:
+                await self._commit(writes)
+
+    async def _commit(self, writes: list[_Write]) -> None:
+        loop = asyncio.get_running_loop()
+        conn = self._wconn
+        assert conn is not None, "the writer runs only while the store is open"
+        try:
+            outcomes = await loop.run_in_executor(self._writer, _apply_batch, conn, writes)
+        except Exception as exc:  # task boundary: fail this batch, keep the writer alive
+            logger.exception("history store: a batch of %d writes failed", len(writes))
+            reason = f"history store could not write: {exc}"
+            outcomes = [Unavailable(reason) for _ in writes]
+        else:
+            self.commits += 1
+        for write, outcome in zip(writes, outcomes, strict=True):
+            if write.future.done():  # the caller was cancelled; its write still counts
+                continue
+            if isinstance(outcome, BaseException):
+                write.future.set_exception(outcome)
+            else:
+                write.future.set_result(outcome)
+
+    async def _write(self, apply: Callable[[sqlite3.Connection], T]) -> T:
+        self._check_open()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Write(apply, future))
+        result: T = await future
+        return result
+
+    async def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        self._check_open()
+        conn = self._rconn
+        assert conn is not None, "set by open()"
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._reader, query, conn)
+        except UnicodeEncodeError:
+            raise BadRequest("room or member id is not valid Unicode text") from None
+        except sqlite3.Error as exc:
+            raise Unavailable(f"history store could not read: {exc}") from exc
+
+    async def append(self, draft: MessageDraft) -> StoredMessage:
+        """Store ``draft`` durably with the room's next offset; idempotent by cid."""
+        return (await self.append_many([draft]))[0]
+
+    async def append_many(self, drafts: Sequence[MessageDraft]) -> list[StoredMessage]:
+        """Append ``drafts`` in order in one transaction; all are validated first."""
+        self._check_open()
+        rows = [(draft, check_draft(draft)) for draft in drafts]
+        if not rows:
+            return []
+        return await self._write(lambda conn: _insert(conn, rows))
+
+    async def read(
+        self,
+        room: str,
+        *,
+        since: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[StoredMessage]:
+        """Messages of ``room`` in increasing offset order; see ``Store.read``.
+
+        With both ``since`` and ``before``: offsets strictly between them, oldest first.
+        """
+        if limit < 0:
+            raise BadRequest("limit must not be negative")
+        where = ["room = ?"]
+        params: list[object] = [room]
+        # Clamped to SQLite's integer range; the clamp changes no result.
+        if since is not None:
+            where.append("offset > ?")
+            params.append(max(min(since, _INT64_MAX), -1))
+        if before is not None:
+            where.append("offset < ?")
+            params.append(max(min(before, _INT64_MAX), 0))
+        params.append(min(limit, _INT64_MAX))
+        order = "ASC" if since is not None else "DESC"
+        sql = f"SELECT {_COLUMNS} FROM messages WHERE {' AND '.join(where)}"
+        sql += f" ORDER BY offset {order} LIMIT ?"
+
+        def query(conn: sqlite3.Connection) -> list[StoredMessage]:
+            messages = [_message(row) for row in conn.execute(sql, params)]
+            return messages if since is not None else messages[::-1]
+
+        return await self._read(query)
+
+    async def last_offset(self, room: str) -> int:
+        """The room's newest offset; 0 for a room with no messages."""
+
+        def query(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT last_offset FROM rooms WHERE name = ?", (room,)).fetchone()
+            return int(row[0]) if row else 0
+
+        return await self._read(query)
+
+    async def set_read(self, room: str, member_id: str, offset: int) -> None:
+        """Remember how far a member has read; never moves backwards."""
+        self._check_open()
+        check_read_position(room, member_id, offset)
+        await self._write(lambda conn: _upsert_read(conn, room, member_id, offset))
+
+    async def get_read(self, room: str, member_id: str) -> int:
+        """The member's read position in the room; 0 if none."""
+
+        def query(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT offset FROM read_positions WHERE room = ? AND member_id = ?",
+                (room, member_id),
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+        return await self._read(query)
+
+    async def rooms(self) -> list[RoomSummary]:
+        """Every room with at least one message, most recently appended to first."""
+
+        def query(conn: sqlite3.Connection) -> list[RoomSummary]:
+            rows = conn.execute(
+                "SELECT name, last_offset, last_ts FROM rooms ORDER BY activity DESC"
+            ).fetchall()
+            return [RoomSummary(name, last_offset, last_ts) for name, last_offset, last_ts in rows]
+
+        return await self._read(query)

@@ -1,0 +1,1 @@
+"""Servers and helpers for testing Roomcast and clients against it."""

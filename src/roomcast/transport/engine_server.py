@@ -1,0 +1,366 @@
+"""The Engine.IO v4 endpoint as an ASGI app: long-polling, WebSocket and the upgrade.
+
+The layer above (Socket.IO) plugs in as an :class:`EngineHandler`. Sessions live in
+this process only; with several nodes, clients use WebSocket so no stickiness is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Protocol
+from urllib.parse import parse_qs
+
+from roomcast.protocol.engineio import (
+    Packet,
+    PacketType,
+    decode_packet,
+    decode_payload,
+    encode_packet,
+    open_packet,
+)
+from roomcast.protocol.errors import ProtocolError
+from roomcast.transport.asgi import (
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    respond,
+)
+from roomcast.transport.engine_session import NOOP, EngineSession
+from roomcast.transport.origins import OriginPolicy
+
+__all__ = ["EngineHandler", "EngineServer"]
+
+log = logging.getLogger(__name__)
+
+_UPGRADE_TIMEOUT = 10.0
+
+
+class EngineHandler(Protocol):
+    """What the layer above Engine.IO implements."""
+
+    async def on_open(self, session: EngineSession) -> None: ...
+
+    async def on_message(self, session: EngineSession, data: str | bytes) -> None: ...
+
+    def on_close(self, session: EngineSession, reason: str) -> None: ...
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class EngineServer:
+    """ASGI app serving Engine.IO sessions at whatever path it is mounted on."""
+
+    def __init__(
+        self,
+        handler: EngineHandler,
+        *,
+        ping_interval: float,
+        ping_timeout: float,
+        max_payload: int,
+        send_buffer: int,
+        origins: OriginPolicy,
+        allow_polling: bool = True,
+    ) -> None:
+        self.handler = handler
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.max_payload = max_payload
+        self.send_buffer = send_buffer
+        self.origins = origins
+        self.allow_polling = allow_polling
+        self.sessions: dict[str, EngineSession] = {}
+        self._polling_busy: set[tuple[str, str]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def forget(self, session: EngineSession) -> None:
+        """Called by a session as it closes."""
+        if self.sessions.get(session.sid) is session:
+            del self.sessions[session.sid]
+        try:
+            self.handler.on_close(session, session.close_reason)
+        except Exception:  # a task boundary: the handler must not break closing
+            log.exception("on_close handler failed for session %s", session.sid)
+
+    def close_all(self, reason: str) -> None:
+        """Close every session, telling clients (they reconnect, e.g. after a restart)."""
+        for session in list(self.sessions.values()):
+            session.close(reason)
+
+    def _new_session(self, transport: str, scope: Scope) -> EngineSession:
+        sid = secrets.token_urlsafe(15)
+        client = scope.get("client")
+        remote = client[0] if client else ""
+        session = EngineSession(self, sid, "websocket" if transport == "websocket" else "polling", remote)
+        self.sessions[sid] = session
+        return session
+
+    def _handshake(self, session: EngineSession, upgrades: list[str]) -> str:
+        packet = open_packet(
+            session.sid,
+            upgrades=upgrades,
+            ping_interval_ms=round(self.ping_interval * 1000),
+            ping_timeout_ms=round(self.ping_timeout * 1000),
+            max_payload=self.max_payload,
+        )
+        frame = encode_packet(packet)
+        assert isinstance(frame, str)
+        return frame
+
+    # -- ASGI ------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+
+    def _check_query(self, scope: Scope, transport_expected: str | None) -> dict[str, str]:
+        raw = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        query = {key: values[0] for key, values in raw.items()}
+        if query.get("EIO") != "4":
+            raise _Refused(400, "unsupported protocol version: this server speaks EIO=4")
+        transport = query.get("transport")
+        if transport not in ("polling", "websocket"):
+            raise _Refused(400, "transport must be 'polling' or 'websocket'")
+        if transport_expected is not None and transport != transport_expected:
+            raise _Refused(400, f"transport {transport!r} needs a {transport_expected} request")
+        if transport == "polling" and not self.allow_polling:
+            raise _Refused(400, "long-polling is turned off on this server; use WebSocket")
+        rejected = self.origins.rejected_origin(scope)
+        if rejected is not None:
+            raise _Refused(
+                403, f"origin {rejected} is not allowed; add it to the server's --origins"
+            )
+        return query
+
+    # -- long-polling ----------------------------------------------------------------------
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cors = self.origins.cors_headers(scope)
+        method = scope["method"]
+        if method == "OPTIONS":
+            await respond(
+                send,
+                204,
+                b"",
+                headers=[
+                    *cors,
+                    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+                    (b"access-control-allow-headers", b"content-type"),
+                ],
+            )
+            return
+        try:
+            query = self._check_query(scope, "polling")
+            sid = query.get("sid")
+            if sid is None:
+                if method != "GET":
+                    raise _Refused(400, "a new session starts with a GET request")
+                session = self._new_session("polling", scope)
+                await respond(send, 200, self._handshake(session, ["websocket"]), headers=cors)
+                session.start_heartbeat()
+                await self.handler.on_open(session)
+                return
+            session = self._session(sid)
+            if session.transport != "polling":
+                raise _Refused(400, "this session has been upgraded to WebSocket")
+            if method == "GET":
+                await self._poll(session, send, cors)
+            elif method == "POST":
+                await self._push(session, receive, send, cors)
+            else:
+                raise _Refused(400, f"method {method} is not used by Engine.IO")
+        except _Refused as refused:
+            await respond(
+                send,
+                refused.status,
+                {"code": "bad_request" if refused.status == 400 else "forbidden",
+                 "message": refused.message},
+                headers=cors,
+            )
+
+    def _session(self, sid: str) -> EngineSession:
+        session = self.sessions.get(sid)
+        if session is None:
+            raise _Refused(400, "unknown or closed session id")
+        return session
+
+    async def _poll(self, session: EngineSession, send: Send, cors: list[tuple[bytes, bytes]]) -> None:
+        key = (session.sid, "GET")
+        if key in self._polling_busy:
+            session.close("duplicate poll")
+            raise _Refused(400, "a poll request is already pending for this session")
+        self._polling_busy.add(key)
+        try:
+            await self._settle_upgrade(session)
+            if session.transport != "polling":
+                raise _Refused(400, "this session has been upgraded to WebSocket")
+            await session.wait_for_frames()
+            # A poll left over from before an upgrade must not take WebSocket frames.
+            body = (session.polling_payload() if session.transport == "polling" else "") or NOOP
+        finally:
+            self._polling_busy.discard(key)
+        await respond(send, 200, body, headers=cors)
+
+    @staticmethod
+    async def _settle_upgrade(session: EngineSession) -> None:
+        """Give an upgrade whose last packet is already on the wire a moment to finish.
+
+        A client sends its upgrade packet and may then poll at once; the WebSocket task
+        may not have read that packet yet. Briefly yielding lets it, so the poll is
+        refused as the protocol requires rather than answered on the old transport.
+        """
+        for _ in range(10):
+            if not session.upgrading:
+                return
+            await asyncio.sleep(0.005)
+
+    async def _push(
+        self, session: EngineSession, receive: Receive, send: Send, cors: list[tuple[bytes, bytes]]
+    ) -> None:
+        key = (session.sid, "POST")
+        if key in self._polling_busy:
+            session.close("overlapping post")
+            raise _Refused(400, "a post request is already in progress for this session")
+        self._polling_busy.add(key)
+        try:
+            try:
+                body = await read_body(receive, self.max_payload)
+            except BodyTooLarge:
+                session.close("payload too large")
+                await respond(send, 413, {"code": "too_large", "message": "payload over maxPayload"}, headers=cors)
+                return
+            try:
+                packets = decode_payload(body.decode("utf-8"))
+            except (UnicodeDecodeError, ProtocolError) as error:
+                session.close("parse error")
+                raise _Refused(400, f"malformed payload: {error}") from None
+            for packet in packets:
+                await self._on_packet(session, packet)
+        finally:
+            self._polling_busy.discard(key)
+        await respond(send, 200, "ok", content_type="text/html", headers=cors)
+
+    # -- WebSocket -------------------------------------------------------------------------
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        try:
+            query = self._check_query(scope, "websocket")
+        except _Refused as refused:
+            log.info("refused WebSocket from %s: %s", scope.get("client"), refused.message)
+            await send({"type": "websocket.close", "code": 1008, "reason": refused.message[:120]})
+            return
+        sid = query.get("sid")
+        if sid is not None:
+            session = self.sessions.get(sid)
+            await send({"type": "websocket.accept"})
+            if session is None or session.transport != "polling" or session.upgrading:
+                # Accepted, then closed: a refused handshake would look like a network error.
+                await send({"type": "websocket.close", "code": 1008, "reason": "unknown session"})
+                return
+            if not await self._upgrade(session, receive, send):
+                return
+        else:
+            session = self._new_session("websocket", scope)
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.send", "text": self._handshake(session, [])})
+            session.start_heartbeat()
+            await self.handler.on_open(session)
+        await self._run_websocket(session, receive, send)
+
+    async def _upgrade(self, session: EngineSession, receive: Receive, send: Send) -> bool:
+        """The probe exchange; True once the session has moved to this WebSocket."""
+        session.upgrading = True
+        try:
+            async with asyncio.timeout(_UPGRADE_TIMEOUT):
+                message = await receive()
+                if message.get("text") != "2probe":
+                    await send({"type": "websocket.close", "code": 1002})
+                    return False
+                await send({"type": "websocket.send", "text": "3probe"})
+                session.interrupt_poll()
+                message = await receive()
+                if message.get("text") != "5":
+                    await send({"type": "websocket.close", "code": 1002})
+                    return False
+        except TimeoutError:
+            await send({"type": "websocket.close", "code": 1002})
+            return False
+        finally:
+            session.upgrading = False
+        if session.closed:
+            await send({"type": "websocket.close", "code": 1000})
+            return False
+        session.transport = "websocket"
+        # Frames queued for the last poll (the noop among them) belong to polling.
+        frames = [frame for frame in session.take_frames() if frame != NOOP]
+        session.queue.extend(frames)
+        return True
+
+    async def _run_websocket(self, session: EngineSession, receive: Receive, send: Send) -> None:
+        writer = asyncio.create_task(self._write_websocket(session, send))
+        try:
+            while not session.closed:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    session.close("transport close", notify_client=False)
+                    break
+                text = message.get("text")
+                frame: str | bytes | None = text if text is not None else message.get("bytes")
+                if frame is None:
+                    continue
+                try:
+                    packet = decode_packet(frame)
+                except ProtocolError:
+                    session.close("parse error", notify_client=False)
+                    break
+                await self._on_packet(session, packet)
+        finally:
+            if not session.closed:
+                session.close("transport error", notify_client=False)
+            await writer
+
+    async def _write_websocket(self, session: EngineSession, send: Send) -> None:
+        try:
+            while True:
+                await session.wait_for_frames()
+                for frame in session.take_frames():
+                    if isinstance(frame, str):
+                        await send({"type": "websocket.send", "text": frame})
+                    else:
+                        await send({"type": "websocket.send", "bytes": frame})
+                if session.closed:
+                    await send({"type": "websocket.close", "code": 1000})
+                    return
+        except Exception as error:  # a task boundary: the peer is gone or the socket broke
+            log.debug("WebSocket writer of %s stopped: %r", session.sid, error)
+            session.close("transport error", notify_client=False)
+
+    # -- packets ---------------------------------------------------------------------------
+
+    async def _on_packet(self, session: EngineSession, packet: Packet) -> None:
+        kind = packet.type
+        if kind is PacketType.MESSAGE:
+            await self.handler.on_message(session, packet.data)
+        elif kind is PacketType.PONG:
+            session.on_pong()
+        elif kind is PacketType.CLOSE:
+            session.close("client close", notify_client=False)
+        elif kind is PacketType.PING:
+            session.send("3" + (packet.data if isinstance(packet.data, str) else ""))
+        elif kind is PacketType.OPEN:
+            session.close("parse error", notify_client=False)
+        # NOOP and a stray UPGRADE need nothing.

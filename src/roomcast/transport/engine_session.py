@@ -1,0 +1,175 @@
+"""One Engine.IO session: its outgoing queue, heartbeat timers and current transport.
+
+The queue holds ready-to-send frames: ``str`` is a whole text packet (``"42[...]"``),
+``bytes`` a binary message. A broadcast puts the *same* string object in every
+subscriber's queue, so it is encoded once. Each WebSocket session has one writer task
+that drains its queue; a long-polling session is drained by its pending GET request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any, Literal
+
+from roomcast.protocol.engineio import RECORD_SEPARATOR
+
+if TYPE_CHECKING:
+    from roomcast.transport.engine_server import EngineServer
+
+__all__ = ["EngineSession", "Frame"]
+
+log = logging.getLogger(__name__)
+
+Frame = str | bytes
+TransportName = Literal["polling", "websocket"]
+
+PING = "2"
+NOOP = "6"
+CLOSE = "1"
+
+
+class EngineSession:
+    """State of one Engine.IO session, independent of the transport under it."""
+
+    __slots__ = (
+        "_closed_event",
+        "_ping_handle",
+        "_server",
+        "_timeout_handle",
+        "_wakeup",
+        "close_reason",
+        "closed",
+        "context",
+        "queue",
+        "remote",
+        "sid",
+        "transport",
+        "upgrading",
+    )
+
+    def __init__(
+        self, server: EngineServer, sid: str, transport: TransportName, remote: str
+    ) -> None:
+        self._server = server
+        self.sid = sid
+        self.transport: TransportName = transport
+        self.remote = remote
+        self.queue: deque[Frame] = deque()
+        self.closed = False
+        self.close_reason = ""
+        self.upgrading = False
+        #: Whatever the layer above keeps per session (the Socket.IO connection).
+        self.context: Any = None
+        self._wakeup: asyncio.Future[None] | None = None
+        self._closed_event: asyncio.Event | None = None
+        self._ping_handle: asyncio.TimerHandle | None = None
+        self._timeout_handle: asyncio.TimerHandle | None = None
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self, frame: Frame) -> None:
+        """Queue one frame; a session whose queue overflows is closed as too slow."""
+        if self.closed:
+            return
+        queue = self.queue
+        queue.append(frame)
+        if len(queue) > self._server.send_buffer:
+            log.info("closing slow session %s: %d frames queued", self.sid, len(queue))
+            self.close("slow consumer", notify_client=False)
+            return
+        self._wake()
+
+    def send_many(self, frames: list[Frame]) -> None:
+        """Queue several frames that belong together (a packet and its attachments)."""
+        for frame in frames:
+            self.send(frame)
+
+    def _wake(self) -> None:
+        waiter = self._wakeup
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait_for_frames(self) -> None:
+        """Return once the queue has frames or the session is closed."""
+        if self.queue or self.closed:
+            return
+        waiter = self._wakeup
+        if waiter is None or waiter.done():
+            # One future shared by every waiter: a WebSocket writer and a poll left over
+            # from before an upgrade can both be waiting.
+            waiter = self._wakeup = asyncio.get_running_loop().create_future()
+        await asyncio.shield(waiter)
+
+    def take_frames(self) -> list[Frame]:
+        frames = list(self.queue)
+        self.queue.clear()
+        return frames
+
+    def polling_payload(self) -> str:
+        """Everything queued, as one long-polling response body."""
+        parts = []
+        for frame in self.take_frames():
+            if isinstance(frame, bytes):
+                parts.append("b" + base64.b64encode(frame).decode("ascii"))
+            else:
+                parts.append(frame)
+        return RECORD_SEPARATOR.join(parts)
+
+    def interrupt_poll(self) -> None:
+        """End a pending long-polling GET with a noop (used when upgrading)."""
+        self.queue.append(NOOP)
+        self._wake()
+
+    # -- heartbeat -------------------------------------------------------------------------
+
+    def start_heartbeat(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._ping_handle = loop.call_later(self._server.ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        if self.closed:
+            return
+        self.send(PING)
+        loop = asyncio.get_running_loop()
+        self._timeout_handle = loop.call_later(self._server.ping_timeout, self._ping_timed_out)
+
+    def _ping_timed_out(self) -> None:
+        self.close("ping timeout", notify_client=False)
+
+    def on_pong(self) -> None:
+        if self._timeout_handle is not None:
+            self._timeout_handle.cancel()
+            self._timeout_handle = None
+            self.start_heartbeat()
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def close(self, reason: str, *, notify_client: bool = True) -> None:
+        """Close the session once: stop timers, tell the layer above, wake the transport.
+
+        ``notify_client`` queues a close packet first, so a client that is still there
+        learns the session is over (a pending long-poll then returns ``"1"``).
+        """
+        if self.closed:
+            return
+        if notify_client:
+            self.queue.append(CLOSE)
+        self.closed = True
+        self.close_reason = reason
+        for handle in (self._ping_handle, self._timeout_handle):
+            if handle is not None:
+                handle.cancel()
+        self._server.forget(self)
+        self._wake()
+        if self._closed_event is not None:
+            self._closed_event.set()
+
+    async def wait_closed(self) -> None:
+        if self.closed:
+            return
+        if self._closed_event is None:
+            self._closed_event = asyncio.Event()
+        await self._closed_event.wait()

@@ -1,0 +1,214 @@
+"""What only the SQLite store promises: durability, batching, schema and file handling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import pytest
+
+from roomcast.adapters.store import SqliteStore
+from roomcast.adapters.store.sqlite import SCHEMA_VERSION
+from roomcast.errors import ConfigError, Unavailable
+from roomcast.ports import MessageDraft, Sender
+
+ADA = Sender("u-ada", "Ada")
+T0 = 1_700_000_000_000
+
+
+def text(room: str, body: str, *, cid: str | None = None) -> MessageDraft:
+    return MessageDraft(room=room, kind="text", ts=T0, sender=ADA, text=body, cid=cid)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "db.sqlite"
+
+
+@pytest.fixture
+async def store(path: Path) -> AsyncIterator[SqliteStore]:
+    opened = SqliteStore(path)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@contextmanager
+def raw(path: Path) -> Iterator[sqlite3.Connection]:
+    """A second connection to the file, as another process would have."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        yield conn
+
+
+async def test_history_survives_a_restart(path: Path) -> None:
+    first = SqliteStore(path)
+    await first.open()
+    await first.append_many([text("lobby", "one", cid="c1"), text("lobby", "two")])
+    await first.set_read("lobby", "u-ada", 2)
+    await first.close()
+
+    second = SqliteStore(path)
+    await second.open()
+    try:
+        retry = await second.append(text("lobby", "one again", cid="c1"))
+        third = await second.append(text("lobby", "three"))
+        history = await second.read("lobby")
+        assert retry.offset == 1
+        assert third.offset == 3
+        assert [(m.offset, m.text) for m in history] == [(1, "one"), (2, "two"), (3, "three")]
+        assert await second.get_read("lobby", "u-ada") == 2
+        assert [r.room for r in await second.rooms()] == ["lobby"]
+    finally:
+        await second.close()
+
+
+async def test_concurrent_writes_are_committed_in_batches(store: SqliteStore, path: Path) -> None:
+    before = store.commits
+
+    stored = await asyncio.gather(*(store.append(text(f"r{i % 3}", str(i))) for i in range(100)))
+
+    assert 1 <= store.commits - before < 100
+    assert sorted(m.offset for m in stored if m.room == "r0") == list(range(1, 35))
+    with raw(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (100,)
+
+
+async def test_retries_in_one_batch_store_one_message(store: SqliteStore) -> None:
+    before = store.commits
+    draft = text("lobby", "hi", cid="c1")
+
+    first, second = await asyncio.gather(store.append(draft), store.append(draft))
+
+    assert store.commits - before == 1  # both requests really shared one transaction
+    assert first == second
+    assert await store.last_offset("lobby") == 1
+
+
+async def test_failed_request_does_not_fail_its_batch(store: SqliteStore, path: Path) -> None:
+    with raw(path) as conn:
+        conn.execute(
+            "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN new.text = 'poison'"
+            " BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+        )
+    before = store.commits
+
+    ok1, bad, ok2 = await asyncio.gather(
+        store.append(text("lobby", "one")),
+        store.append(text("lobby", "poison")),
+        store.append(text("lobby", "two")),
+        return_exceptions=True,
+    )
+
+    assert store.commits - before == 1
+    assert isinstance(bad, Unavailable)
+    assert "poisoned" in bad.message
+    assert [getattr(m, "offset", None) for m in (ok1, ok2)] == [1, 2]
+    assert [m.text for m in await store.read("lobby")] == ["one", "two"]
+
+
+async def test_failed_transaction_fails_its_waiters_and_the_writer_goes_on(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = SqliteStore(path, busy_timeout=0.05)
+    await store.open()
+    try:
+        with raw(path) as other:
+            other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            results = await asyncio.gather(
+                store.append(text("lobby", "a")),
+                store.set_read("lobby", "u-ada", 1),
+                return_exceptions=True,
+            )
+            other.execute("ROLLBACK")
+
+        assert all(isinstance(r, Unavailable) and "locked" in r.message for r in results)
+        assert any(r.levelno == logging.ERROR for r in caplog.records)
+        assert (await store.append(text("lobby", "b"))).offset == 1
+        assert [m.text for m in await store.read("lobby")] == ["b"]
+    finally:
+        await store.close()
+
+
+async def test_reads_do_not_wait_for_writes(path: Path) -> None:
+    store = SqliteStore(path, busy_timeout=60)
+    await store.open()
+    try:
+        await store.append(text("lobby", "first"))
+        with raw(path) as other:
+            other.execute("BEGIN IMMEDIATE")  # the writer thread now waits for this lock
+            pending = asyncio.create_task(store.append(text("lobby", "second")))
+            await asyncio.sleep(0)
+            assert [m.text for m in await store.read("lobby")] == ["first"]
+            assert await store.last_offset("lobby") == 1
+            assert not pending.done()
+            other.execute("ROLLBACK")
+        assert (await pending).offset == 2
+    finally:
+        await store.close()
+
+
+async def test_database_uses_wal_and_schema_version(store: SqliteStore, path: Path) -> None:
+    await store.append(text("lobby", "hi"))
+    with raw(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+async def test_newer_schema_is_refused_and_left_alone(path: Path) -> None:
+    with raw(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+
+    store = SqliteStore(path)
+    with pytest.raises(ConfigError, match=f"schema version {SCHEMA_VERSION + 1}"):
+        await store.open()
+
+    with raw(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    with pytest.raises(Unavailable):
+        await store.read("lobby")
+
+
+async def test_a_file_that_is_not_a_database_is_refused(path: Path) -> None:
+    path.write_bytes(b"this is not sqlite" * 100)
+
+    with pytest.raises(ConfigError, match="not a database"):
+        await SqliteStore(path).open()
+
+
+async def test_open_creates_missing_folders(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "a" / "b" / "db.sqlite")
+    await store.open()
+    try:
+        assert (await store.append(text("lobby", "hi"))).offset == 1
+    finally:
+        await store.close()
+    assert (tmp_path / "a" / "b" / "db.sqlite").is_file()
+
+
+async def test_close_commits_pending_writes_then_refuses(path: Path) -> None:
+    store = SqliteStore(path)
+    await store.open()
+    tasks = [asyncio.create_task(store.append(text("lobby", str(i)))) for i in range(20)]
+    await asyncio.sleep(0)  # let every task queue its write
+
+    await store.close()
+    await store.close()  # closing twice is harmless
+
+    assert sorted([(await t).offset for t in tasks]) == list(range(1, 21))
+    with pytest.raises(Unavailable, match="closed"):
+        await store.append(text("lobby", "late"))
+    with pytest.raises(Unavailable, match="closed"):
+        await store.open()
+    with raw(path) as conn:
+        assert conn.execute("SELECT max(offset) FROM messages").fetchone() == (20,)
+
+
+async def test_calls_before_open_are_refused(path: Path) -> None:
+    with pytest.raises(Unavailable, match="not open"):
+        await SqliteStore(path).last_offset("lobby")
