@@ -54,7 +54,9 @@ class Settings:
     history_page: int = _setting(50, "Messages returned by a join or history call.", minimum=1)
     max_text: int = _setting(4_000, "Longest message text, in characters.", minimum=1)
     max_data: int = _setting(65_536, "Largest message data, in bytes of JSON.", minimum=1)
-    rate: float = _setting(20.0, "Events per second one connection may send, sustained.", minimum=0.1)
+    rate: float = _setting(
+        20.0, "Events per second one connection may send, sustained.", minimum=0.1
+    )
     burst: int = _setting(40, "Events one connection may send in a burst.", minimum=1)
     recovery_window: float = _setting(
         120.0,
@@ -74,7 +76,9 @@ class Settings:
         if self.store not in ("sqlite", "memory"):
             raise ConfigError(f"--store must be 'sqlite' or 'memory', not {self.store!r}")
         if self.log_level not in ("debug", "info", "warning", "error"):
-            raise ConfigError(f"--log-level must be debug, info, warning or error, not {self.log_level!r}")
+            raise ConfigError(
+                f"--log-level must be debug, info, warning or error, not {self.log_level!r}"
+            )
         for origin in self.origins:
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ConfigError(f"--origins: {origin!r} is not an origin like https://host:port")

@@ -1,21 +1,15 @@
-"""One exception root with stable error codes.
+"""Roomcast's error classes, for users of the package (defined in ``roomcast.core.errors``)."""
 
-    RoomcastError (code)
-    ├── BadRequest      bad_request   malformed or invalid payload
-    ├── Forbidden       forbidden     not allowed for this member or room
-    ├── NotFound        not_found     unknown room or resource
-    ├── TooLarge        too_large     text, data or body over its limit
-    ├── RateLimited     rate_limited  too many requests; try again later
-    ├── Unavailable     unavailable   store or bus cannot take the request now
-    └── ConfigError     config_error  a setting is invalid (raised at start-up)
-
-Every adapter maps these to its wire in one place: the Socket.IO ack
-``{"ok": false, "error": {"code", "message"}}`` and HTTP JSON of the same shape.
-"""
-
-from __future__ import annotations
-
-from typing import Any, ClassVar
+from roomcast.core.errors import (
+    BadRequest,
+    ConfigError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    RoomcastError,
+    TooLarge,
+    Unavailable,
+)
 
 __all__ = [
     "BadRequest",
@@ -27,54 +21,3 @@ __all__ = [
     "TooLarge",
     "Unavailable",
 ]
-
-
-class RoomcastError(Exception):
-    """Root of every error Roomcast reports to a client or operator."""
-
-    code: ClassVar[str] = "internal"
-    http_status: ClassVar[int] = 500
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def to_wire(self) -> dict[str, Any]:
-        """The error object as clients see it: ``{"code", "message"}``."""
-        return {"code": self.code, "message": self.message}
-
-
-class BadRequest(RoomcastError):
-    code = "bad_request"
-    http_status = 400
-
-
-class Forbidden(RoomcastError):
-    code = "forbidden"
-    http_status = 403
-
-
-class NotFound(RoomcastError):
-    code = "not_found"
-    http_status = 404
-
-
-class TooLarge(RoomcastError):
-    code = "too_large"
-    http_status = 413
-
-
-class RateLimited(RoomcastError):
-    code = "rate_limited"
-    http_status = 429
-
-
-class Unavailable(RoomcastError):
-    code = "unavailable"
-    http_status = 503
-
-
-class ConfigError(RoomcastError):
-    """A setting is missing or invalid; the message names the setting."""
-
-    code = "config_error"

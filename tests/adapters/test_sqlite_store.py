@@ -160,6 +160,19 @@ async def test_database_uses_wal_and_schema_version(store: SqliteStore, path: Pa
         assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
+async def test_writer_connection_is_durable(store: SqliteStore) -> None:
+    # synchronous and foreign_keys are per connection: ask the writer's own, on its thread.
+    def pragmas() -> tuple[object, ...]:
+        assert store._wconn is not None
+        return tuple(
+            store._wconn.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("synchronous", "foreign_keys")
+        )
+
+    loop = asyncio.get_running_loop()
+    assert await loop.run_in_executor(store._writer, pragmas) == (2, 1)  # FULL, on
+
+
 async def test_newer_schema_is_refused_and_left_alone(path: Path) -> None:
     with raw(path) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -174,11 +187,15 @@ async def test_newer_schema_is_refused_and_left_alone(path: Path) -> None:
         await store.read("lobby")
 
 
-async def test_a_file_that_is_not_a_database_is_refused(path: Path) -> None:
+@pytest.fixture
+def garbage(path: Path) -> Path:
     path.write_bytes(b"this is not sqlite" * 100)
+    return path
 
+
+async def test_a_file_that_is_not_a_database_is_refused(garbage: Path) -> None:
     with pytest.raises(ConfigError, match="not a database"):
-        await SqliteStore(path).open()
+        await SqliteStore(garbage).open()
 
 
 async def test_open_creates_missing_folders(tmp_path: Path) -> None:

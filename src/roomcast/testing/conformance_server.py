@@ -100,7 +100,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args()
-    uvicorn.run(build_app(), host=args.host, port=args.port, log_level="warning", ws_max_size=1_000_000)
+    uvicorn.run(
+        build_app(), host=args.host, port=args.port, log_level="warning", ws_max_size=1_000_000
+    )
 
 
 if __name__ == "__main__":

@@ -100,7 +100,9 @@ class EngineServer:
         sid = secrets.token_urlsafe(15)
         client = scope.get("client")
         remote = client[0] if client else ""
-        session = EngineSession(self, sid, "websocket" if transport == "websocket" else "polling", remote)
+        session = EngineSession(
+            self, sid, "websocket" if transport == "websocket" else "polling", remote
+        )
         self.sessions[sid] = session
         return session
 
@@ -184,8 +186,10 @@ class EngineServer:
             await respond(
                 send,
                 refused.status,
-                {"code": "bad_request" if refused.status == 400 else "forbidden",
-                 "message": refused.message},
+                {
+                    "code": "bad_request" if refused.status == 400 else "forbidden",
+                    "message": refused.message,
+                },
                 headers=cors,
             )
 
@@ -195,7 +199,9 @@ class EngineServer:
             raise _Refused(400, "unknown or closed session id")
         return session
 
-    async def _poll(self, session: EngineSession, send: Send, cors: list[tuple[bytes, bytes]]) -> None:
+    async def _poll(
+        self, session: EngineSession, send: Send, cors: list[tuple[bytes, bytes]]
+    ) -> None:
         key = (session.sid, "GET")
         if key in self._polling_busy:
             session.close("duplicate poll")
@@ -238,7 +244,12 @@ class EngineServer:
                 body = await read_body(receive, self.max_payload)
             except BodyTooLarge:
                 session.close("payload too large")
-                await respond(send, 413, {"code": "too_large", "message": "payload over maxPayload"}, headers=cors)
+                await respond(
+                    send,
+                    413,
+                    {"code": "too_large", "message": "payload over maxPayload"},
+                    headers=cors,
+                )
                 return
             try:
                 packets = decode_payload(body.decode("utf-8"))
@@ -345,7 +356,7 @@ class EngineServer:
                 if session.closed:
                     await send({"type": "websocket.close", "code": 1000})
                     return
-        except Exception as error:  # a task boundary: the peer is gone or the socket broke
+        except Exception as error:  # noqa: BLE001 -- task boundary: the peer is gone or the socket broke
             log.debug("WebSocket writer of %s stopped: %r", session.sid, error)
             session.close("transport error", notify_client=False)
 

@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from roomcast.core.recovery import RecoveryBuffer, SavedSession
 from roomcast.errors import RoomcastError
 from roomcast.protocol import socketio as sio
 from roomcast.protocol.errors import ProtocolError
 from roomcast.transport.engine_session import EngineSession
-from roomcast.core.recovery import RecoveryBuffer, SavedSession
 
 __all__ = ["ConnectRefused", "NamespaceHandler", "SioConnection", "SioServer"]
 
@@ -190,7 +190,9 @@ class SioServer:
 
     # -- packets ---------------------------------------------------------------------------
 
-    async def _dispatch(self, session: EngineSession, client: _Client, packet: sio.SioPacket) -> None:
+    async def _dispatch(
+        self, session: EngineSession, client: _Client, packet: sio.SioPacket
+    ) -> None:
         kind = packet.type
         conn = client.connections.get(packet.namespace)
         if kind is sio.PacketType.CONNECT:
@@ -204,29 +206,39 @@ class SioServer:
             self.disconnect(conn, "client namespace disconnect", notify=False)
         # Acks from clients answer server emits with acks, which Roomcast does not make.
 
-    async def _connect(self, session: EngineSession, client: _Client, packet: sio.SioPacket) -> None:
+    async def _connect(
+        self, session: EngineSession, client: _Client, packet: sio.SioPacket
+    ) -> None:
         namespace = packet.namespace
         handler = self.namespaces.get(namespace)
         if handler is None:
-            self._send(session, sio.SioPacket(
-                sio.PacketType.CONNECT_ERROR, namespace, {"message": "Invalid namespace"}
-            ))
+            self._send(
+                session,
+                sio.SioPacket(
+                    sio.PacketType.CONNECT_ERROR, namespace, {"message": "Invalid namespace"}
+                ),
+            )
             return
         auth: dict[str, Any] = dict(packet.data or {})
         saved = self._restore(namespace, auth)
         if saved is not None:
-            conn = SioConnection(self, session, namespace, saved.sid, saved.pid, auth, data=saved.data)
+            conn = SioConnection(
+                self, session, namespace, saved.sid, saved.pid, auth, data=saved.data
+            )
         else:
             pid = secrets.token_urlsafe(12) if self.recovery is not None else None
             conn = SioConnection(self, session, namespace, secrets.token_urlsafe(15), pid, auth)
         try:
             await handler.on_connect(conn, auth, saved is not None)
         except RoomcastError as error:
-            self._send(session, sio.SioPacket(
-                sio.PacketType.CONNECT_ERROR,
-                namespace,
-                {"message": error.message, "data": error.to_wire()},
-            ))
+            self._send(
+                session,
+                sio.SioPacket(
+                    sio.PacketType.CONNECT_ERROR,
+                    namespace,
+                    {"message": error.message, "data": error.to_wire()},
+                ),
+            )
             return
         if session.closed:
             return
@@ -258,7 +270,9 @@ class SioServer:
             log.exception("handler for event %r failed", event)
             result = [{"ok": False, "error": {"code": "internal", "message": "server error"}}]
         if packet.id is not None and result is not None and not conn.session.closed:
-            self._send(conn.session, sio.SioPacket(sio.PacketType.ACK, conn.namespace, result, packet.id))
+            self._send(
+                conn.session, sio.SioPacket(sio.PacketType.ACK, conn.namespace, result, packet.id)
+            )
 
     def _send(self, session: EngineSession, packet: sio.SioPacket) -> None:
         session.send_many(_as_engine_messages(sio.encode(packet)))
@@ -276,7 +290,11 @@ class SioServer:
         rooms = set(conn.rooms)
         for room in rooms:
             self.leave(conn, room)
-        dropped = reason not in ("client namespace disconnect", "server namespace disconnect", "client close")
+        dropped = reason not in (
+            "client namespace disconnect",
+            "server namespace disconnect",
+            "client close",
+        )
         if self.recovery is not None and conn.pid is not None and dropped:
             self.recovery.save(
                 SavedSession(conn.sid, conn.pid, conn.namespace, rooms, conn.data),

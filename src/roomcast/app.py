@@ -1,0 +1,112 @@
+"""Builds the server from settings: ``create_app(settings)`` returns one ASGI app."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+
+from roomcast.adapters.bus.local import LocalBus
+from roomcast.adapters.store.memory import MemoryStore
+from roomcast.adapters.store.sqlite import SqliteStore
+from roomcast.config import Settings
+from roomcast.core.validation import Limits
+from roomcast.ports import Bus, Store
+from roomcast.transport.asgi import Receive, Scope, Send
+from roomcast.transport.chat_namespace import ChatNamespace
+from roomcast.transport.engine_server import EngineServer
+from roomcast.transport.origins import OriginPolicy
+from roomcast.transport.pages import page_routes
+from roomcast.transport.socketio_server import SioServer
+
+__all__ = ["RoomcastApp", "create_app"]
+
+log = logging.getLogger(__name__)
+
+SOCKET_PATH = "/socket.io/"
+
+
+def _make_store(settings: Settings) -> Store:
+    if settings.store == "memory":
+        return MemoryStore()
+    return SqliteStore(settings.data_dir / "roomcast.db")
+
+
+@dataclass
+class RoomcastApp:
+    """The ASGI app and the parts a caller may need (tests, the CLI's shutdown hook)."""
+
+    settings: Settings
+    store: Store
+    bus: Bus
+    sio: SioServer
+    chat: ChatNamespace
+    engine: EngineServer
+    pages: Starlette
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" and scope["path"].startswith(SOCKET_PATH):
+            await self.engine(scope, receive, send)
+        else:
+            await self.pages(scope, receive, send)
+
+    def begin_shutdown(self) -> None:
+        """Tell every client to reconnect (they resume on the restarted server)."""
+        self.engine.close_all("server shutting down")
+
+
+def create_app(settings: Settings) -> RoomcastApp:
+    """Wire store, bus, Socket.IO, chat and pages together; nothing starts until lifespan."""
+    store = _make_store(settings)
+    bus = LocalBus()
+    sio = SioServer(
+        connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
+    )
+    chat = ChatNamespace(
+        sio,
+        store,
+        bus,
+        limits=Limits(settings.max_text, settings.max_data, settings.history_page),
+        rate=settings.rate,
+        burst=settings.burst,
+    )
+    sio.register("/", chat)
+    engine = EngineServer(
+        sio,
+        ping_interval=settings.ping_interval,
+        ping_timeout=settings.ping_timeout,
+        max_payload=settings.max_payload,
+        send_buffer=settings.send_buffer,
+        origins=OriginPolicy(settings.origins),
+    )
+
+    async def health() -> dict[str, object]:
+        try:
+            await store.last_offset("roomcast-health")
+            store_ok = True
+        except Exception:  # a task boundary: health reports, it does not raise
+            log.exception("health check: store failed")
+            store_ok = False
+        return {
+            "ok": store_ok,
+            "store": "ok" if store_ok else "failing",
+            "connections": len(engine.sessions),
+        }
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.open()
+        await bus.start()
+        await chat.start()
+        try:
+            yield
+        finally:
+            engine.close_all("server shutting down")
+            await bus.stop()
+            await store.close()
+
+    pages = Starlette(routes=page_routes(health), lifespan=lifespan)
+    return RoomcastApp(settings, store, bus, sio, chat, engine, pages)

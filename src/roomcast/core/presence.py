@@ -1,0 +1,127 @@
+"""Who is in a room: members, their connections, online/away/offline and typing.
+
+A member is online while any of its connections is visible, away while all of them
+are hidden, and offline once none is left (it stays listed as offline). Every method
+returns whether what clients see changed, so the caller broadcasts only then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["ConnectionState", "MemberPresence", "PresenceRegistry", "RoomPresence"]
+
+ConnectionState = Literal["online", "away"]
+MemberState = Literal["online", "away", "offline"]
+_ORDER = {"online": 0, "away": 1, "offline": 2}
+_MAX_OFFLINE = 200  # offline members kept per room, most recent first
+
+
+@dataclass(slots=True)
+class MemberPresence:
+    id: str
+    name: str
+    connections: dict[str, ConnectionState] = field(default_factory=dict)
+    typing: bool = False
+
+    @property
+    def state(self) -> MemberState:
+        if not self.connections:
+            return "offline"
+        return "online" if "online" in self.connections.values() else "away"
+
+    def view(self) -> tuple[str, MemberState, bool]:
+        return (self.name, self.state, self.typing)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "state": self.state, "typing": self.typing}
+
+
+class RoomPresence:
+    """The members of one room."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, MemberPresence] = {}
+
+    def _change(self, member_id: str, mutate: Any) -> bool:
+        member = self.members.get(member_id)
+        before = member.view() if member else None
+        mutate()
+        member = self.members.get(member_id)
+        return (member.view() if member else None) != before
+
+    def add(self, member_id: str, name: str, conn_id: str, state: ConnectionState) -> bool:
+        def mutate() -> None:
+            member = self.members.get(member_id)
+            if member is None:
+                member = self.members[member_id] = MemberPresence(member_id, name)
+            member.name = name
+            member.connections[conn_id] = state
+            self._forget_old_offline()
+
+        return self._change(member_id, mutate)
+
+    def remove(self, member_id: str, conn_id: str) -> bool:
+        def mutate() -> None:
+            member = self.members.get(member_id)
+            if member is not None:
+                member.connections.pop(conn_id, None)
+                if not member.connections:
+                    member.typing = False
+
+        return self._change(member_id, mutate)
+
+    def set_state(self, member_id: str, conn_id: str, state: ConnectionState) -> bool:
+        def mutate() -> None:
+            member = self.members.get(member_id)
+            if member is not None and conn_id in member.connections:
+                member.connections[conn_id] = state
+
+        return self._change(member_id, mutate)
+
+    def set_typing(self, member_id: str, typing: bool) -> bool:
+        def mutate() -> None:
+            member = self.members.get(member_id)
+            if member is not None and member.connections:
+                member.typing = typing
+
+        return self._change(member_id, mutate)
+
+    def is_present(self, member_id: str) -> bool:
+        member = self.members.get(member_id)
+        return member is not None and bool(member.connections)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Members as the wire shows them: online first, then away, then offline; by name."""
+        ordered = sorted(
+            self.members.values(), key=lambda m: (_ORDER[m.state], m.name.casefold(), m.id)
+        )
+        return [member.to_wire() for member in ordered]
+
+    def _forget_old_offline(self) -> None:
+        offline = [m for m in self.members.values() if not m.connections]
+        for member in offline[: max(0, len(offline) - _MAX_OFFLINE)]:
+            del self.members[member.id]
+
+
+class PresenceRegistry:
+    """Presence of every room that has had a member since the process started."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, RoomPresence] = {}
+
+    def room(self, name: str) -> RoomPresence:
+        presence = self._rooms.get(name)
+        if presence is None:
+            presence = self._rooms[name] = RoomPresence()
+        return presence
+
+    def peek(self, name: str) -> RoomPresence | None:
+        return self._rooms.get(name)
+
+    def online_count(self, name: str) -> int:
+        presence = self._rooms.get(name)
+        if presence is None:
+            return 0
+        return sum(1 for member in presence.members.values() if member.connections)

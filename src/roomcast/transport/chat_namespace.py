@@ -1,0 +1,256 @@
+"""The chat wire contract of DESIGN.md on namespace ``/``: join, send, typing, read, history.
+
+Each event is validated by the core, answered through its ack with ``{"ok": true, ...}``
+or ``{"ok": false, "error": {"code", "message"}}`` — errors are mapped here, in one
+place. Messages are stored before they are acked, then fanned out through the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from roomcast.core.errors import BadRequest, Forbidden, RateLimited, RoomcastError
+from roomcast.core.identity import member_id_for_name
+from roomcast.core.presence import PresenceRegistry
+from roomcast.core.ratelimit import TokenBucket
+from roomcast.core.validation import (
+    Limits,
+    parse_history,
+    parse_join,
+    parse_name,
+    parse_read,
+    parse_send,
+    parse_state,
+    parse_typing,
+)
+from roomcast.ports import Bus, MessageDraft, Sender, Store
+from roomcast.transport.socketio_server import SioConnection, SioServer
+
+__all__ = ["MESSAGES_CHANNEL", "ChatNamespace"]
+
+log = logging.getLogger(__name__)
+
+MESSAGES_CHANNEL = "roomcast.messages"
+NAMESPACE = "/"
+RESUME_LIMIT = 500  # messages a join with `since` returns at once; `more` says if there are others
+
+Handler = Callable[[SioConnection, Any], Awaitable[dict[str, Any]]]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ChatNamespace:
+    """Namespace handler implementing the chat events for one server process."""
+
+    def __init__(
+        self,
+        sio: SioServer,
+        store: Store,
+        bus: Bus,
+        *,
+        limits: Limits,
+        rate: float,
+        burst: int,
+        clock_ms: Callable[[], int] = _now_ms,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sio = sio
+        self._store = store
+        self._bus = bus
+        self._limits = limits
+        self._rate = rate
+        self._burst = burst
+        self._clock_ms = clock_ms
+        self._monotonic = monotonic
+        self.presence = PresenceRegistry()
+        self._handlers: dict[str, Handler] = {
+            "join": self._join,
+            "leave": self._leave,
+            "send": self._send,
+            "typing": self._typing,
+            "read": self._read,
+            "history": self._history,
+            "state": self._state,
+        }
+
+    async def start(self) -> None:
+        await self._bus.subscribe(MESSAGES_CHANNEL, self._on_published)
+
+    def _on_published(self, channel: str, payload: bytes) -> None:
+        message = json.loads(payload)
+        self._sio.broadcast(NAMESPACE, message["room"], "message", message)
+
+    # -- connection lifecycle --------------------------------------------------------------
+
+    async def on_connect(self, conn: SioConnection, auth: dict[str, Any], recovered: bool) -> None:
+        conn.data["bucket"] = TokenBucket(self._rate, self._burst, self._monotonic())
+        if recovered:
+            # Runs once the server has re-joined the rooms and replayed what was missed,
+            # so the client sees itself come back online after the replay.
+            asyncio.get_running_loop().call_soon(self._restore_presence, conn)
+            return
+        try:
+            name = parse_name(auth.get("name"))
+        except BadRequest as error:
+            raise BadRequest(f"connect with auth {{name}}: {error.message}") from None
+        conn.data["member"] = Sender(member_id_for_name(name), name)
+        conn.data["joined"] = {}
+        conn.data["state"] = "online"
+
+    def _restore_presence(self, conn: SioConnection) -> None:
+        member: Sender = conn.data["member"]
+        for room, watch in conn.data.get("joined", {}).items():
+            if not watch and conn.connected:
+                self._presence_add(conn, room, member)
+
+    def on_disconnect(self, conn: SioConnection, reason: str) -> None:
+        member: Sender | None = conn.data.get("member")
+        if member is None:
+            return
+        for room, watch in conn.data.get("joined", {}).items():
+            if not watch and self.presence.room(room).remove(member.id, conn.sid):
+                self._broadcast_presence(room)
+
+    async def on_event(self, conn: SioConnection, event: str, args: list[Any]) -> list[Any] | None:
+        handler = self._handlers.get(event)
+        try:
+            if not conn.data["bucket"].allow(self._monotonic()):
+                raise RateLimited("too many events; slow down")
+            if handler is None:
+                raise BadRequest(f"unknown event {event!r}")
+            result = await handler(conn, args[0] if args else None)
+        except RoomcastError as error:
+            return [{"ok": False, "error": error.to_wire()}]
+        return [{"ok": True, **result}]
+
+    # -- events ----------------------------------------------------------------------------
+
+    async def _join(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        request = parse_join(payload)
+        room = request.room
+        member: Sender = conn.data["member"]
+        # Subscribe before reading history, so nothing falls between the two;
+        # clients drop what they already have by offset.
+        conn.join(room)
+        joined: dict[str, bool] = conn.data["joined"]
+        joined[room] = request.watch
+        if not request.watch:
+            self._presence_add(conn, room, member)
+        if request.since is None:
+            messages = await self._store.read(room, limit=self._limits.history_page)
+            more = bool(messages) and messages[0].offset > 1
+        else:
+            messages = await self._store.read(room, since=request.since, limit=RESUME_LIMIT)
+            more = len(messages) == RESUME_LIMIT
+        return {
+            "room": room,
+            "offset": await self._store.last_offset(room),
+            "messages": [message.to_wire() for message in messages],
+            "more": more,
+            "members": self.presence.room(room).snapshot(),
+            "me": {"id": member.id, "name": member.name},
+            "read": await self._store.get_read(room, member.id),
+        }
+
+    async def _leave(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        room = parse_join(payload).room
+        joined: dict[str, bool] = conn.data["joined"]
+        watch = joined.pop(room, None)
+        conn.leave(room)
+        member: Sender = conn.data["member"]
+        if watch is False and self.presence.room(room).remove(member.id, conn.sid):
+            self._broadcast_presence(room)
+        return {}
+
+    def _require_joined(self, conn: SioConnection, room: str) -> Sender:
+        if room not in conn.data["joined"]:
+            raise Forbidden(f"join room {room!r} first")
+        member: Sender = conn.data["member"]
+        return member
+
+    async def _send(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        request = parse_send(payload, self._limits)
+        member = self._require_joined(conn, request.room)
+        draft = MessageDraft(
+            room=request.room,
+            kind="text" if request.text is not None else "data",
+            ts=self._clock_ms(),
+            sender=member,
+            text=request.text,
+            data=request.data,
+            cid=request.cid,
+        )
+        message = await self._store.append(draft)
+        wire = message.to_wire()
+        if self.presence.room(request.room).set_typing(member.id, False):
+            self._broadcast_typing(request.room, member, False)
+        await self._bus.publish(MESSAGES_CHANNEL, json.dumps(wire).encode("utf-8"))
+        return {"message": wire}
+
+    async def _typing(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        request = parse_typing(payload)
+        member = self._require_joined(conn, request.room)
+        if self.presence.room(request.room).set_typing(member.id, request.typing):
+            self._broadcast_typing(request.room, member, request.typing)
+        return {}
+
+    async def _read(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        request = parse_read(payload)
+        member = self._require_joined(conn, request.room)
+        last = await self._store.last_offset(request.room)
+        offset = min(request.offset, last)
+        await self._store.set_read(request.room, member.id, offset)
+        self._sio.broadcast(
+            NAMESPACE,
+            request.room,
+            "read",
+            {
+                "room": request.room,
+                "member": {"id": member.id, "name": member.name},
+                "offset": offset,
+            },
+        )
+        return {}
+
+    async def _history(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        request = parse_history(payload, self._limits)
+        messages = await self._store.read(request.room, before=request.before, limit=request.limit)
+        return {
+            "room": request.room,
+            "messages": [message.to_wire() for message in messages],
+            "more": bool(messages) and messages[0].offset > 1,
+        }
+
+    async def _state(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        request = parse_state(payload)
+        conn.data["state"] = request.state
+        member: Sender = conn.data["member"]
+        for room, watch in conn.data["joined"].items():
+            if not watch and self.presence.room(room).set_state(member.id, conn.sid, request.state):
+                self._broadcast_presence(room)
+        return {}
+
+    # -- broadcasts ------------------------------------------------------------------------
+
+    def _presence_add(self, conn: SioConnection, room: str, member: Sender) -> None:
+        if self.presence.room(room).add(member.id, member.name, conn.sid, conn.data["state"]):
+            self._broadcast_presence(room)
+
+    def _broadcast_presence(self, room: str) -> None:
+        members = self.presence.room(room).snapshot()
+        self._sio.broadcast(NAMESPACE, room, "presence", {"room": room, "members": members})
+
+    def _broadcast_typing(self, room: str, member: Sender, typing: bool) -> None:
+        self._sio.broadcast(
+            NAMESPACE,
+            room,
+            "typing",
+            {"room": room, "member": {"id": member.id, "name": member.name}, "typing": typing},
+        )
