@@ -103,6 +103,7 @@ class SioServer:
         self.connect_timeout = connect_timeout
         self.max_attachments = max_attachments
         self._rooms: dict[tuple[str, str], set[SioConnection]] = {}
+        self._live: dict[str, SioConnection] = {}  # by private id, for recovery
         self._clock = clock
         self.recovery = (
             RecoveryBuffer(recovery_window, epoch=secrets.token_hex(4))
@@ -236,13 +237,16 @@ class SioServer:
                 sio.SioPacket(
                     sio.PacketType.CONNECT_ERROR,
                     namespace,
-                    {"message": error.message, "data": error.to_wire()},
+                    # JS clients read err.message and err.data; Python clients get the object.
+                    {**error.to_wire(), "data": error.to_wire()},
                 ),
             )
             return
         if session.closed:
             return
         client.connections[namespace] = conn
+        if conn.pid is not None:
+            self._live[conn.pid] = conn
         reply: dict[str, Any] = {"sid": conn.sid}
         if conn.pid is not None:
             reply["pid"] = conn.pid
@@ -257,6 +261,11 @@ class SioServer:
         offset = auth.pop("offset", None)
         if self.recovery is None or not isinstance(pid, str):
             return None
+        stale = self._live.get(pid)
+        if stale is not None and stale.namespace == namespace:
+            # The client is back before its old transport was seen to close: end the
+            # old one now, so its session is saved and can be restored below.
+            stale.session.close("replaced by reconnection", notify_client=False)
         return self.recovery.restore(
             pid, offset if isinstance(offset, str) else None, namespace, self._clock()
         )
@@ -270,9 +279,14 @@ class SioServer:
             log.exception("handler for event %r failed", event)
             result = [{"ok": False, "error": {"code": "internal", "message": "server error"}}]
         if packet.id is not None and result is not None and not conn.session.closed:
-            self._send(
-                conn.session, sio.SioPacket(sio.PacketType.ACK, conn.namespace, result, packet.id)
-            )
+            ack = sio.SioPacket(sio.PacketType.ACK, conn.namespace, result, packet.id)
+            try:
+                frames = sio.encode(ack)
+            except ProtocolError as error:  # e.g. an echo of data nested too deeply
+                log.warning("ack for event %r cannot be encoded: %s", event, error)
+                ack.data = [{"ok": False, "error": {"code": "internal", "message": "server error"}}]
+                frames = sio.encode(ack)
+            conn.session.send_many(_as_engine_messages(frames))
 
     def _send(self, session: EngineSession, packet: sio.SioPacket) -> None:
         session.send_many(_as_engine_messages(sio.encode(packet)))
@@ -285,16 +299,16 @@ class SioServer:
         client: _Client | None = conn.session.context
         if client is not None and client.connections.get(conn.namespace) is conn:
             del client.connections[conn.namespace]
+        if conn.pid is not None and self._live.get(conn.pid) is conn:
+            del self._live[conn.pid]
         if notify:
             self._send(conn.session, sio.SioPacket(sio.PacketType.DISCONNECT, conn.namespace))
         rooms = set(conn.rooms)
         for room in rooms:
             self.leave(conn, room)
-        dropped = reason not in (
-            "client namespace disconnect",
-            "server namespace disconnect",
-            "client close",
-        )
+        # Leaving the namespace on purpose ends the session; anything else (a lost or
+        # closed transport, a timeout, a restart) may be recovered, as in socket.io.
+        dropped = reason not in ("client namespace disconnect", "server namespace disconnect")
         if self.recovery is not None and conn.pid is not None and dropped:
             self.recovery.save(
                 SavedSession(conn.sid, conn.pid, conn.namespace, rooms, conn.data),

@@ -1,0 +1,111 @@
+// Scenarios run by the official socket.io-client (npm) against a Roomcast server.
+// Usage: node scenarios.cjs <scenario> <url> [transports]; prints one JSON result line.
+// socket.io-client is resolved from frontend/node_modules through NODE_PATH.
+const { io } = require("socket.io-client");
+
+const [scenario, url, transportArg] = process.argv.slice(2);
+const transports =
+  transportArg === "websocket" ? ["websocket"] : transportArg === "polling" ? ["polling"] : ["polling", "websocket"];
+
+function connect(name, options = {}) {
+  return io(url, { auth: { name }, transports, reconnectionDelay: 100, reconnectionDelayMax: 200, ...options });
+}
+
+function once(socket, event) {
+  return new Promise((resolve) => socket.once(event, (...args) => resolve(args)));
+}
+
+function waitUntil(predicate, what, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (predicate()) {
+        clearInterval(timer);
+        resolve();
+      } else if (Date.now() - started > ms) {
+        clearInterval(timer);
+        reject(new Error("timed out waiting for " + (typeof what === "function" ? what() : what)));
+      }
+    }, 10);
+  });
+}
+
+const call = (socket, event, payload) => socket.timeout(10000).emitWithAck(event, payload);
+
+async function chat() {
+  const ada = connect("Ada");
+  const bob = connect("Bob");
+  await Promise.all([once(ada, "connect"), once(bob, "connect")]);
+  const received = { ada: [], bob: [] };
+  ada.on("message", (m) => received.ada.push(m));
+  bob.on("message", (m) => received.bob.push(m));
+  const joinAda = await call(ada, "join", { room: "js" });
+  const joinBob = await call(bob, "join", { room: "js" });
+  const sent = await call(ada, "send", { room: "js", text: "from node", cid: "n1" });
+  const retry = await call(ada, "send", { room: "js", text: "from node", cid: "n1" });
+  const bad = await call(ada, "send", { room: "js", text: "", cid: "n2" });
+  await waitUntil(() => received.bob.length >= 1 && received.ada.length >= 1, "broadcast");
+  const result = {
+    transport: ada.io.engine.transport.name,
+    joinOk: joinAda.ok && joinBob.ok,
+    members: joinBob.members.map((m) => m.name).sort(),
+    sentOffset: sent.message.offset,
+    retrySameId: retry.message.id === sent.message.id,
+    badCode: bad.ok ? null : bad.error.code,
+    bobGot: received.bob.map((m) => [m.offset, m.text, m.sender.name]),
+  };
+  ada.close();
+  bob.close();
+  return result;
+}
+
+async function refused() {
+  const socket = io(url, { auth: {}, transports, reconnection: false });
+  const [err] = await once(socket, "connect_error");
+  socket.close();
+  return { message: err.message, data: err.data };
+}
+
+async function recovery() {
+  const ada = connect("Ada");
+  const bob = connect("Bob");
+  await Promise.all([once(ada, "connect"), once(bob, "connect")]);
+  const got = [];
+  ada.on("message", (m) => got.push(m.offset));
+  await call(ada, "join", { room: "rec" });
+  await call(bob, "join", { room: "rec" });
+  await call(bob, "send", { room: "rec", text: "before", cid: "b0" });
+  await waitUntil(() => got.length === 1, "first message");
+  const firstId = ada.id;
+  const disconnected = once(ada, "disconnect");
+  const reconnected = once(ada, "connect");
+  ada.io.engine.close(); // the network goes away; the client reconnects by itself
+  await disconnected;
+  for (let i = 1; i <= 3; i++) await call(bob, "send", { room: "rec", text: "missed " + i, cid: "b" + i });
+  await reconnected;
+  await waitUntil(() => got.length >= 4, () => "missed messages, got " + JSON.stringify(got) + " recovered " + ada.recovered);
+  // A message sent after recovery still arrives: the room membership came back too.
+  await call(bob, "send", { room: "rec", text: "after", cid: "b4" });
+  await waitUntil(() => got.length >= 5, "message after recovery");
+  const result = { recovered: ada.recovered, sameId: ada.id === firstId, offsets: got };
+  ada.close();
+  bob.close();
+  return result;
+}
+
+const scenarios = { chat, refused, recovery };
+const timer = setTimeout(() => {
+  console.log(JSON.stringify({ error: "scenario timed out" }));
+  process.exit(2);
+}, 30000);
+scenarios[scenario]()
+  .then((result) => {
+    clearTimeout(timer);
+    console.log(JSON.stringify(result));
+    process.exit(0);
+  })
+  .catch((error) => {
+    clearTimeout(timer);
+    console.log(JSON.stringify({ error: String(error) }));
+    process.exit(1);
+  });
