@@ -25,13 +25,11 @@ export class Connection {
     window.roomcast = { socket: this.socket };
     this.status = "connecting"; // connecting | connected | reconnecting | refused
     this.error = null; // {code, message} of a refusal
-    this.everConnected = false;
     this.retryDelay = 1000;
     this.retryTimer = null;
     this.listeners = new Set();
 
     this.socket.on("connect", () => {
-      this.everConnected = true;
       this.retryDelay = 1000;
       this.set("connected", null);
     });
@@ -43,7 +41,7 @@ export class Connection {
     this.socket.on("connect_error", (err) => {
       if (this.socket.active) {
         // The transport failed (server down, network cut): socket.io-client retries by itself.
-        this.set(this.everConnected ? "reconnecting" : "connecting", null);
+        this.set("reconnecting", null);
         return;
       }
       // The server refused us; err.data is {code, message}.

@@ -2,7 +2,7 @@
 
 import { h } from "./dom.js";
 import { loadName, saveName } from "./prefs.js";
-import { nameError, roomError } from "./validate.js";
+import { nameError, normalizeName, roomError } from "./validate.js";
 
 /** The address of a room, with the name to join as. */
 export function roomUrl(room, name) {
@@ -37,7 +37,7 @@ export function renderLobby(root, { room = "", error = null } = {}) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const nameValue = name.input.value.trim();
+    const nameValue = normalizeName(name.input.value);
     const roomValue = roomField.input.value.trim();
     const nameProblem = name.check(nameError(nameValue));
     const roomProblem = roomField.check(roomError(roomValue));
@@ -77,7 +77,7 @@ export function renderNameForm(root, { room, name = "", error = null, onJoin }) 
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const value = nameField.input.value.trim();
+    const value = normalizeName(nameField.input.value);
     if (nameField.check(nameError(value))) {
       nameField.input.focus();
       return;
@@ -118,18 +118,20 @@ function field({ id, label, value, hint, ...attributes }) {
     ...attributes,
   });
   const error = h("p", { class: "field__error", id: errorId, role: "alert", hidden: true });
+  const hintLine = hint ? h("p", { class: "field__hint", id: hintId }, hint) : null;
   const wrapper = h(
     "div",
     { class: "field" },
     h("label", { class: "field__label", for: id }, label),
     input,
-    hint ? h("p", { class: "field__hint", id: hintId }, hint) : null,
+    hintLine,
     error,
   );
   input.addEventListener("input", () => check(null));
   function check(message) {
     error.textContent = message ?? "";
     error.hidden = !message;
+    if (hintLine) hintLine.hidden = Boolean(message); // the error says it all
     if (message) input.setAttribute("aria-invalid", "true");
     else input.removeAttribute("aria-invalid");
     return message;

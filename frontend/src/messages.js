@@ -50,6 +50,7 @@ export class MessageList {
     const li = renderMessage({ kind: "text", text, ts, cid }, true, { pending: true });
     this.pending.set(cid, li);
     this.list.append(li);
+    regroup(li);
   }
 
   /** The pending bubble `cid` becomes `message` (its ack or its broadcast came back). */
@@ -57,7 +58,9 @@ export class MessageList {
     const li = this.pending.get(cid);
     if (!li) return this.add(message);
     this.pending.delete(cid);
+    const next = li.nextElementSibling;
     li.remove();
+    if (next) regroup(next);
     return this.add(message);
   }
 
@@ -65,8 +68,11 @@ export class MessageList {
   fail(cid, error) {
     const li = this.pending.get(cid);
     if (!li) return;
+    const atBottom = this.atBottom;
     li.dataset.failed = "true";
-    li.querySelector(".msg__status")?.replaceChildren(icon("alert", ICONS.alert, 14));
+    const status = li.querySelector(".msg__status");
+    status?.replaceChildren(icon("alert", ICONS.alert, 14));
+    status?.setAttribute("aria-label", "Not sent");
     li.querySelector(".msg__error")?.remove();
     li.append(
       h(
@@ -76,6 +82,7 @@ export class MessageList {
         h("button", { class: "msg__retry", type: "button", onclick: () => this.retry(cid) }, "Retry"),
       ),
     );
+    if (atBottom) this.scrollToBottom();
   }
 
   retry(cid) {
@@ -83,7 +90,9 @@ export class MessageList {
     if (!li) return;
     delete li.dataset.failed;
     li.querySelector(".msg__error")?.remove();
-    li.querySelector(".msg__status")?.replaceChildren(icon("clock", ICONS.clock, 14));
+    const status = li.querySelector(".msg__status");
+    status?.replaceChildren(icon("clock", ICONS.clock, 14));
+    status?.setAttribute("aria-label", "Sending");
     this.onRetry(cid);
   }
 
@@ -109,8 +118,10 @@ export class MessageList {
     this.loader.hidden = !loading;
   }
 
+  /** Say that there is nothing older to load (or nothing at all yet). */
   setAtStart(atStart) {
-    this.start.hidden = !atStart || this.byOffset.size === 0;
+    this.start.hidden = !atStart;
+    this.start.textContent = this.isEmpty ? "No messages yet. Say hello!" : "This is the start of the room.";
   }
 
   // Scrolling.
@@ -161,7 +172,26 @@ export class MessageList {
       this.list.insertBefore(li, next);
     }
     if (this.lowest === null || offset < this.lowest) this.lowest = offset;
+    regroup(li);
+    if (li.nextElementSibling) regroup(li.nextElementSibling);
   }
+}
+
+const GROUP_WITHIN_MS = 5 * 60 * 1000;
+
+/**
+ * Mark a bubble that follows one from the same sender within a few minutes: it sits closer
+ * and does not repeat the name on screen (the name stays in the DOM for screen readers).
+ */
+function regroup(li) {
+  const prev = li.previousElementSibling;
+  const continued =
+    prev !== null &&
+    li.groupKey !== null &&
+    prev.groupKey === li.groupKey &&
+    Math.abs(li.ts - prev.ts) < GROUP_WITHIN_MS;
+  if (continued) li.dataset.continued = "true";
+  else delete li.dataset.continued;
 }
 
 /** One bubble. `message` follows the wire format; `pending` marks a bubble not yet acknowledged. */
@@ -177,6 +207,10 @@ export function renderMessage(message, own, { pending = false } = {}) {
     "data-pending": pending ? "true" : null,
     "data-cid": typeof message.cid === "string" ? message.cid : null,
   });
+
+  // For grouping consecutive bubbles (see regroup); kept as properties, not attributes.
+  li.groupKey = kind === "system" ? null : own ? "\u0000own" : (message.sender?.id ?? null);
+  li.ts = Number(message.ts) || 0;
 
   if (kind === "system") {
     li.append(

@@ -16,7 +16,12 @@ export function roomError(room) {
   return null;
 }
 
-/** Why `name` (already trimmed) is not a usable display name, or null when it is. */
+/** A display name as the server keeps it: runs of white space become one space. */
+export function normalizeName(name) {
+  return String(name).split(/\s+/).filter(Boolean).join(" ");
+}
+
+/** Why `name` (already normalised) is not a usable display name, or null when it is. */
 export function nameError(name) {
   if (!name) return "Enter your name.";
   if (name.length > MAX_NAME_LENGTH) return `Names are at most ${MAX_NAME_LENGTH} characters.`;

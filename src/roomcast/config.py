@@ -17,7 +17,15 @@ from typing import Any, get_type_hints
 
 from roomcast.errors import ConfigError
 
-__all__ = ["SETTING_FIELDS", "Settings", "env_var", "flag_name", "load_settings"]
+__all__ = [
+    "SETTING_FIELDS",
+    "Settings",
+    "env_var",
+    "flag_name",
+    "load_settings",
+    "parse_value",
+    "settings_table",
+]
 
 
 def _setting(default: Any, help: str, *, minimum: float | None = None) -> Any:
@@ -153,3 +161,18 @@ def load_settings(
         if value is not None:
             values[name] = value
     return Settings(**values)
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting, as ``docs/configuration.md`` shows it."""
+    rows = [
+        "| flag | environment variable | default | what it does |",
+        "|---|---|---|---|",
+    ]
+    for f in SETTING_FIELDS:
+        default = f.default
+        shown = ",".join(default) or "(none)" if isinstance(default, tuple) else str(default)
+        rows.append(
+            f"| `{flag_name(f.name)}` | `{env_var(f.name)}` | `{shown}` | {f.metadata['help']} |"
+        )
+    return "\n".join(rows) + "\n"
