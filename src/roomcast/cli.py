@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import socket
 import sys
 from typing import Any
@@ -146,6 +147,9 @@ def serve(settings: Settings) -> int:
         log_level=settings.log_level,
         ws_max_size=settings.max_payload,
         ws_ping_interval=None,  # Engine.IO has its own heartbeat
+        # A broadcast is framed once for every subscriber; per-connection compression
+        # would redo it for each (socket.io turns it off by default too).
+        ws_per_message_deflate=False,
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
         server_header=False,
         access_log=False,
@@ -154,7 +158,15 @@ def serve(settings: Settings) -> int:
     server = _Server(config)
     server.roomcast = app
     print(_banner(settings, sock.getsockname()[1]), flush=True)
-    asyncio.run(server.serve(sockets=[sock]))
+    # After its graceful shutdown uvicorn re-raises the signal that stopped it: Ctrl+C would
+    # end in a KeyboardInterrupt traceback and SIGTERM in death by signal. Both end here.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else 1
 
 

@@ -9,6 +9,7 @@ else in Roomcast reads ``os.environ``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,8 +80,13 @@ class Settings:
         for f in SETTING_FIELDS:
             minimum = f.metadata["minimum"]
             value = getattr(self, f.name)
+            # NaN passes every comparison and infinity overflows round() and timers.
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{flag_name(f.name)} must be a finite number, not {value}")
             if minimum is not None and value < minimum:
                 raise ConfigError(f"{flag_name(f.name)} must be at least {minimum}, not {value}")
+        if self.port > 65535:
+            raise ConfigError(f"--port must be at most 65535, not {self.port}")
         if self.store not in ("sqlite", "memory"):
             raise ConfigError(f"--store must be 'sqlite' or 'memory', not {self.store!r}")
         if self.log_level not in ("debug", "info", "warning", "error"):

@@ -72,9 +72,7 @@ class StoredMessage:
             "id": self.id,
             "ts": self.ts,
             "kind": self.kind,
-            "sender": (
-                {"id": self.sender.id, "name": self.sender.name} if self.sender else None
-            ),
+            "sender": ({"id": self.sender.id, "name": self.sender.name} if self.sender else None),
         }
         if self.text is not None:
             wire["text"] = self.text

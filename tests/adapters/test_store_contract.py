@@ -19,15 +19,16 @@ BOB = Sender("u-bob", "Bob")
 T0 = 1_700_000_000_000
 
 
-def text(room: str, body: str, *, cid: str | None = None, sender: Sender | None = ADA,
-         ts: int = T0) -> MessageDraft:
+def text(
+    room: str, body: str, *, cid: str | None = None, sender: Sender | None = ADA, ts: int = T0
+) -> MessageDraft:
     return MessageDraft(room=room, kind="text", ts=ts, sender=sender, text=body, cid=cid)
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    opened: Store = MemoryStore() if request.param == "memory" else SqliteStore(
-        tmp_path / "db.sqlite"
+    opened: Store = (
+        MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "db.sqlite")
     )
     await opened.open()
     yield opened
@@ -75,7 +76,10 @@ async def test_append_many_keeps_order_across_rooms(store: Store) -> None:
     stored = await store.append_many(drafts)
 
     assert [(m.room, m.offset, m.text) for m in stored] == [
-        ("a", 1, "a1"), ("b", 1, "b1"), ("a", 2, "a2"), ("a", 3, "a3"),
+        ("a", 1, "a1"),
+        ("b", 1, "b1"),
+        ("a", 2, "a2"),
+        ("a", 3, "a3"),
     ]
     assert [m.text for m in await store.read("a")] == ["a1", "a2", "a3"]
     assert await store.append_many([]) == []
@@ -203,7 +207,7 @@ async def test_rooms_most_recently_active_first(store: Store) -> None:
     [
         {"nested": {"list": [1, 2.5, None, True, False, {"deep": ["x"]}]}, "empty": {}},
         ["héllo", "日本語", "مرحبا", "👩‍💻", "\u2028"],
-        'quotes " \' and \\ backslash\nnew line\ttab',
+        "quotes \" ' and \\ backslash\nnew line\ttab",
         0,
         False,
         "",
@@ -224,7 +228,7 @@ async def test_data_round_trips_exactly(store: Store, data: Any) -> None:
 
 
 async def test_text_round_trips_exactly(store: Store) -> None:
-    body = 'She said "hi" \'there\'\nline two\r\n\ttab \\ 🎉 日本語 \x00 end'
+    body = "She said \"hi\" 'there'\nline two\r\n\ttab \\ 🎉 日本語 \x00 end"
     sender = Sender('id "quoted"\n', "Zoë 'the' 🦊")
 
     stored = await store.append(text("lobby", body, sender=sender, cid="ç'id\""))
@@ -239,12 +243,23 @@ async def test_to_wire_shape(store: Store) -> None:
     feed = await store.append(MessageDraft(room="feed", kind="data", ts=T0, data={"n": 1}))
 
     assert chat.to_wire() == {
-        "room": "lobby", "offset": 1, "id": chat.id, "ts": T0, "kind": "text",
-        "sender": {"id": "u-ada", "name": "Ada"}, "text": "hi", "cid": "c1",
+        "room": "lobby",
+        "offset": 1,
+        "id": chat.id,
+        "ts": T0,
+        "kind": "text",
+        "sender": {"id": "u-ada", "name": "Ada"},
+        "text": "hi",
+        "cid": "c1",
     }
     assert feed.to_wire() == {
-        "room": "feed", "offset": 1, "id": feed.id, "ts": T0, "kind": "data",
-        "sender": None, "data": {"n": 1},
+        "room": "feed",
+        "offset": 1,
+        "id": feed.id,
+        "ts": T0,
+        "kind": "data",
+        "sender": None,
+        "data": {"n": 1},
     }
 
 

@@ -28,7 +28,9 @@ PHONE: dict[str, Any] = {
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API runs its own event loop, which must be gone
+# before the asyncio tests of other modules start theirs.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):

@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-
 from tests.browser.conftest import DESKTOP, PHONE, PageErrors
 from tests.conftest import RunningServer
 
@@ -16,8 +15,14 @@ pytestmark = pytest.mark.browser
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def open_room(browser: Browser, server: RunningServer, room: str, name: str,
-              viewport: dict[str, object], errors: PageErrors) -> Page:
+def open_room(
+    browser: Browser,
+    server: RunningServer,
+    room: str,
+    name: str,
+    viewport: dict[str, object],
+    errors: PageErrors,
+) -> Page:
     page = errors.watch(browser.new_context(**viewport).new_page())
     page.goto(f"{server.url}/r/{room}?name={quote(name)}")
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-status", "connected")
@@ -33,8 +38,9 @@ def texts(page: Page) -> list[str]:
     return page.get_by_test_id("message-text").all_text_contents()
 
 
-def test_lobby_leads_to_the_room(browser: Browser, server: RunningServer,
-                                 page_errors: PageErrors) -> None:
+def test_lobby_leads_to_the_room(
+    browser: Browser, server: RunningServer, page_errors: PageErrors
+) -> None:
     page = page_errors.watch(browser.new_context(**DESKTOP).new_page())
     page.goto(server.url + "/")
     page.get_by_test_id("lobby-name").fill("Ada")
@@ -54,7 +60,7 @@ def test_two_pages_chat_with_presence_typing_and_safe_text(
     ada = open_room(browser, server, "sales", "Ada", PHONE, page_errors)
     bob = open_room(browser, server, "sales", "Bob", DESKTOP, page_errors)
 
-    expect(bob.locator('[data-testid=member][data-state=online]')).to_have_count(2)
+    expect(bob.locator("[data-testid=member][data-state=online]")).to_have_count(2)
     send(ada, "Hello Bob, see https://example.com/a?b=1")
     send(bob, XSS)
     expect(ada.get_by_test_id("message")).to_have_count(2)
@@ -88,7 +94,7 @@ def test_two_pages_chat_with_presence_typing_and_safe_text(
 
     # Presence: Bob leaves, Ada sees him offline.
     bob.context.close()
-    expect(ada.locator('[data-testid=member][data-state=offline]')).to_have_count(1)
+    expect(ada.locator("[data-testid=member][data-state=offline]")).to_have_count(1)
     assert page_errors.dialogs == []
     assert page_errors.errors == []
 

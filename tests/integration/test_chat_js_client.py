@@ -9,7 +9,6 @@ import subprocess
 from typing import Any
 
 import pytest
-
 from tests.conftest import ROOT, RunningServer
 
 SCENARIOS = ROOT / "tests" / "integration" / "js" / "scenarios.cjs"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import requests
 import socketio
-
 from tests.conftest import RunningServer
 from tests.integration.chat_client import ChatClient
 

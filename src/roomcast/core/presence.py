@@ -15,7 +15,7 @@ __all__ = ["ConnectionState", "MemberPresence", "PresenceRegistry", "RoomPresenc
 ConnectionState = Literal["online", "away"]
 MemberState = Literal["online", "away", "offline"]
 _ORDER = {"online": 0, "away": 1, "offline": 2}
-_MAX_OFFLINE = 200  # offline members kept per room, most recent first
+_MAX_OFFLINE = 200  # offline members kept per room; those offline longest go first
 
 
 @dataclass(slots=True)
@@ -58,17 +58,22 @@ class RoomPresence:
                 member = self.members[member_id] = MemberPresence(member_id, name)
             member.name = name
             member.connections[conn_id] = state
-            self._forget_old_offline()
 
         return self._change(member_id, mutate)
 
     def remove(self, member_id: str, conn_id: str) -> bool:
         def mutate() -> None:
             member = self.members.get(member_id)
-            if member is not None:
-                member.connections.pop(conn_id, None)
+            if member is not None and conn_id in member.connections:
+                del member.connections[conn_id]
                 if not member.connections:
                     member.typing = False
+                    # Last in the dict is the latest to go offline, forgotten last. The cap
+                    # is kept here, where members go offline, so that only this member's
+                    # view can change and the return value stays exact.
+                    del self.members[member_id]
+                    self.members[member_id] = member
+                    self._forget_old_offline()
 
         return self._change(member_id, mutate)
 
@@ -100,7 +105,7 @@ class RoomPresence:
         return [member.to_wire() for member in ordered]
 
     def _forget_old_offline(self) -> None:
-        offline = [m for m in self.members.values() if not m.connections]
+        offline = [m for m in self.members.values() if not m.connections]  # oldest first
         for member in offline[: max(0, len(offline) - _MAX_OFFLINE)]:
             del self.members[member.id]
 

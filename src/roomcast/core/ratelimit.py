@@ -16,9 +16,9 @@ class TokenBucket:
 
     def allow(self, now: float, cost: float = 1.0) -> bool:
         """Take ``cost`` tokens if there are enough; False means the event is over the limit."""
-        elapsed = max(0.0, now - self._stamp)
-        self._stamp = now
-        self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
+        if now > self._stamp:  # a clock that went back must not credit the same time twice
+            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+            self._stamp = now
         if self._tokens < cost:
             return False
         self._tokens -= cost

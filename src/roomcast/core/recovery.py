@@ -77,7 +77,9 @@ class RecoveryBuffer:
 
     def _parse(self, offset: str) -> int | None:
         epoch, _, number = offset.rpartition("-")
-        if epoch != self._epoch or not number.isdigit():
+        # The offset comes from the client: ASCII digits only ("²".isdigit() is true but
+        # int() refuses it), and few enough that int() takes them.
+        if epoch != self._epoch or not (number.isascii() and number.isdigit()) or len(number) > 20:
             return None
         return int(number)
 

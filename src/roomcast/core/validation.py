@@ -112,7 +112,8 @@ def parse_name(value: Any) -> str:
         raise BadRequest("name must not be empty")
     if len(name) > MAX_NAME:
         raise BadRequest(f"name must be at most {MAX_NAME} characters")
-    if _has_lone_surrogate(name) or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    # C0, DEL and C1 (U+0080-U+009F) are all control characters.
+    if _has_lone_surrogate(name) or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
         raise BadRequest("name contains characters that cannot be shown")
     return name
 
@@ -153,8 +154,11 @@ def parse_send(payload: Any, limits: Limits) -> SendRequest:
             raise BadRequest("text is not valid Unicode")
     if data is not None:
         try:
-            size = len(json.dumps(data, separators=(",", ":")).encode("utf-8"))
-        except (ValueError, RecursionError):
+            # Measured as the wire carries it (UTF-8, not \u escapes); NaN and Infinity are
+            # not JSON, and a lone surrogate cannot be encoded (UnicodeEncodeError).
+            encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            size = len(encoded.encode("utf-8"))
+        except (TypeError, ValueError, RecursionError):
             raise BadRequest("data must be plain JSON") from None
         if size > limits.max_data:
             raise TooLarge(f"data is larger than {limits.max_data} bytes")

@@ -81,7 +81,17 @@ def _deconstruct(value: Any, attachments: list[bytes]) -> Any:
 
 
 def encode(packet: SioPacket) -> list[str | bytes]:
-    """A packet as Engine.IO message payloads: one text, then one bytes per attachment."""
+    """A packet as Engine.IO message payloads: one text, then one bytes per attachment.
+
+    Raises :class:`ProtocolError` for data nested too deeply to encode.
+    """
+    try:
+        return _encode(packet)
+    except RecursionError:
+        raise ProtocolError("payload nested too deeply") from None
+
+
+def _encode(packet: SioPacket) -> list[str | bytes]:
     packet_type = packet.type
     attachments: list[bytes] = []
     data = packet.data
@@ -142,9 +152,10 @@ def _parse_text(text: str, max_attachments: int) -> tuple[SioPacket, int]:
         count = text[i:dash] if dash > 0 else ""
         if not count.isdigit() or not count.isascii():
             raise ProtocolError("binary packet without an attachment count")
-        attachments = int(count)
-        if attachments > max_attachments:
+        # Bound the length first: int() refuses strings of over 4,300 digits with ValueError.
+        if len(count) > 9 or int(count) > max_attachments:
             raise ProtocolError(f"more than {max_attachments} attachments")
+        attachments = int(count)
         i = dash + 1
     namespace = "/"
     if i < len(text) and text[i] == "/":
@@ -187,6 +198,13 @@ def _reconstruct(value: Any, attachments: list[bytes]) -> Any:
     return value
 
 
+def _reconstruct_all(value: Any, attachments: list[bytes]) -> Any:
+    try:
+        return _reconstruct(value, attachments)
+    except RecursionError:  # JSON that json.loads still took, nested deeper than we recurse
+        raise ProtocolError("payload nested too deeply") from None
+
+
 class Decoder:
     """Turns Engine.IO message payloads into Socket.IO packets, one connection's worth.
 
@@ -211,7 +229,7 @@ class Decoder:
             packet, expected = _parse_text(message, self._max_attachments)
             if expected == 0:
                 if packet.type in _BINARY_TYPES:
-                    packet.data = _reconstruct(packet.data, [])
+                    packet.data = _reconstruct_all(packet.data, [])
                 return packet
             self._pending, self._expected = packet, expected
             return None
@@ -222,8 +240,5 @@ class Decoder:
         if len(pending.attachments) < self._expected:
             return None
         self._pending = None
-        try:
-            pending.data = _reconstruct(pending.data, pending.attachments)
-        except RecursionError:
-            raise ProtocolError("payload nested too deeply") from None
+        pending.data = _reconstruct_all(pending.data, pending.attachments)
         return pending

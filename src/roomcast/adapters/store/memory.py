@@ -48,9 +48,7 @@ def check_draft(draft: MessageDraft) -> str | None:
     if draft.data is None:
         return None
     try:
-        encoded = json.dumps(
-            draft.data, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        )
+        encoded = json.dumps(draft.data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError) as exc:
         raise BadRequest(f"data is not JSON: {exc}") from None
     _check_text(encoded, "data")
