@@ -39,7 +39,7 @@ NOT_OBJECTS = [None, "room", 1, 1.5, True, [], ["room"]]
 # --- rooms -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("room", ["a", "lobby", "A-b_c.9", "-", "...", "x" * 64, "0"])
+@pytest.mark.parametrize("room", ["a", "lobby", "A-b_c.9", "-", "a.", ".b", "x" * 64, "0"])
 def test_room_accepts_names_of_the_allowed_characters(room: str) -> None:
     assert parse_room(room) == room
 
@@ -48,6 +48,9 @@ def test_room_accepts_names_of_the_allowed_characters(room: str) -> None:
     "room",
     [
         "",
+        ".",
+        "..",
+        "...",
         "x" * 65,
         "a b",
         "a/b",

@@ -20,6 +20,7 @@ __all__ = [
     "SendRequest",
     "StateRequest",
     "TypingRequest",
+    "is_room_name",
     "parse_history",
     "parse_join",
     "parse_name",
@@ -96,10 +97,18 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
+def is_room_name(value: str) -> bool:
+    """1 to 64 of letters, digits, ``.``, ``_`` and ``-``, and not dots alone.
+
+    Dots alone are refused because browsers rewrite ``/r/.`` and ``/r/..`` in links.
+    """
+    return ROOM_PATTERN.fullmatch(value) is not None and value.strip(".") != ""
+
+
 def parse_room(value: Any) -> str:
-    """A room name: 1 to 64 of letters, digits, ``.``, ``_`` and ``-``."""
-    if not isinstance(value, str) or not ROOM_PATTERN.fullmatch(value):
-        raise BadRequest("room must be 1-64 characters of A-Z a-z 0-9 . _ -")
+    """A room name (see :func:`is_room_name`)."""
+    if not isinstance(value, str) or not is_room_name(value):
+        raise BadRequest("room must be 1-64 characters of A-Z a-z 0-9 . _ - (not dots alone)")
     return value
 
 

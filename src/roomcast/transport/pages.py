@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from roomcast.core.validation import ROOM_PATTERN
+from roomcast.core.validation import is_room_name
 
 __all__ = ["STATIC_DIR", "page_routes"]
 
@@ -37,7 +37,7 @@ def page_routes(health: Callable[[], Awaitable[dict[str, object]]]) -> list[Base
 
     async def app_page(request: Request) -> Response:
         room = request.path_params.get("room")
-        if room is not None and not ROOM_PATTERN.fullmatch(room):
+        if room is not None and not is_room_name(room):
             return HTMLResponse(
                 "<!doctype html><title>Roomcast</title><p>Room names are 1-64 characters of "
                 "A-Z a-z 0-9 . _ - </p>",
