@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# uv through the interpreter: works right after `pip install uv`, whatever PATH holds.
+UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
@@ -32,15 +34,15 @@ setup: $(VENV)/.installed $(STATIC)/app.js
 
 # Python: a pinned, hashed requirements.lock installed with uv into .venv.
 $(VENV)/.installed: requirements.lock pyproject.toml
-	@command -v uv >/dev/null || $(PYTHON) -m pip install -q uv
-	uv venv -q --allow-existing --python $(PYTHON) $(VENV)
-	uv pip sync -q --python $(PY) requirements.lock
-	uv pip install -q --python $(PY) --no-deps -e .
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	$(UV) venv -q --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip sync -q --python $(PY) requirements.lock
+	$(UV) pip install -q --python $(PY) --no-deps -e .
 	touch $@
 
 # Re-pin after changing dependencies in pyproject.toml.
 requirements.lock:
-	uv pip compile -q --universal --python-version 3.11 --extra dev --generate-hashes \
+	$(UV) pip compile -q --universal --python-version 3.11 --extra dev --generate-hashes \
 		pyproject.toml -o requirements.lock
 
 # Front end: npm packages, bundled by esbuild into the package's static folder (not committed).
