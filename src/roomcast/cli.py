@@ -16,6 +16,7 @@ from roomcast import __version__
 from roomcast.app import RoomcastApp, create_app
 from roomcast.config import SETTING_FIELDS, Settings, env_var, flag_name, load_settings, parse_value
 from roomcast.core.errors import ConfigError
+from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
 __all__ = ["main"]
 
@@ -150,6 +151,7 @@ def serve(settings: Settings) -> int:
         # A broadcast is framed once for every subscriber; per-connection compression
         # would redo it for each (socket.io turns it off by default too).
         ws_per_message_deflate=False,
+        ws=FramedWebSocketProtocol,
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
         server_header=False,
         access_log=False,

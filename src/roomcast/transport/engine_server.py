@@ -30,6 +30,7 @@ from roomcast.transport.asgi import (
     respond,
 )
 from roomcast.transport.engine_session import NOOP, EngineSession
+from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText
 from roomcast.transport.origins import OriginPolicy
 
 __all__ = ["EngineHandler", "EngineServer"]
@@ -290,7 +291,7 @@ class EngineServer:
             await send({"type": "websocket.send", "text": self._handshake(session, [])})
             session.start_heartbeat()
             await self.handler.on_open(session)
-        await self._run_websocket(session, receive, send)
+        await self._run_websocket(session, scope, receive, send)
 
     async def _upgrade(self, session: EngineSession, receive: Receive, send: Send) -> bool:
         """The probe exchange; True once the session has moved to this WebSocket."""
@@ -321,8 +322,11 @@ class EngineServer:
         session.queue.extend(frames)
         return True
 
-    async def _run_websocket(self, session: EngineSession, receive: Receive, send: Send) -> None:
-        writer = asyncio.create_task(self._write_websocket(session, send))
+    async def _run_websocket(
+        self, session: EngineSession, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        framed = FRAME_EXTENSION in scope.get("extensions", {})
+        writer = asyncio.create_task(self._write_websocket(session, send, framed))
         try:
             while not session.closed:
                 message = await receive()
@@ -344,12 +348,17 @@ class EngineServer:
                 session.close("transport error", notify_client=False)
             await writer
 
-    async def _write_websocket(self, session: EngineSession, send: Send) -> None:
+    async def _write_websocket(self, session: EngineSession, send: Send, framed: bool) -> None:
         try:
             while True:
                 await session.wait_for_frames()
                 for frame in session.take_frames():
-                    if isinstance(frame, str):
+                    if isinstance(frame, SharedText):
+                        if framed:  # the same bytes for every subscriber
+                            await send({"type": FRAME_MESSAGE, "frame": frame.websocket_frame()})
+                        else:
+                            await send({"type": "websocket.send", "text": frame.text})
+                    elif isinstance(frame, str):
                         await send({"type": "websocket.send", "text": frame})
                     else:
                         await send({"type": "websocket.send", "bytes": frame})

@@ -12,9 +12,11 @@ import asyncio
 import base64
 import logging
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from roomcast.protocol.engineio import RECORD_SEPARATOR
+from roomcast.transport.frames import SharedText
 
 if TYPE_CHECKING:
     from roomcast.transport.engine_server import EngineServer
@@ -23,7 +25,7 @@ __all__ = ["EngineSession", "Frame"]
 
 log = logging.getLogger(__name__)
 
-Frame = str | bytes
+Frame = str | bytes | SharedText
 TransportName = Literal["polling", "websocket"]
 
 PING = "2"
@@ -82,7 +84,7 @@ class EngineSession:
             return
         self._wake()
 
-    def send_many(self, frames: list[Frame]) -> None:
+    def send_many(self, frames: Sequence[Frame]) -> None:
         """Queue several frames that belong together (a packet and its attachments)."""
         for frame in frames:
             self.send(frame)
@@ -114,6 +116,8 @@ class EngineSession:
         for frame in self.take_frames():
             if isinstance(frame, bytes):
                 parts.append("b" + base64.b64encode(frame).decode("ascii"))
+            elif isinstance(frame, SharedText):
+                parts.append(frame.text)
             else:
                 parts.append(frame)
         return RECORD_SEPARATOR.join(parts)

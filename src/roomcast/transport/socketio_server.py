@@ -18,6 +18,7 @@ from roomcast.errors import RoomcastError
 from roomcast.protocol import socketio as sio
 from roomcast.protocol.errors import ProtocolError
 from roomcast.transport.engine_session import EngineSession
+from roomcast.transport.frames import SharedText
 
 __all__ = ["ConnectRefused", "NamespaceHandler", "SioConnection", "SioServer"]
 
@@ -132,7 +133,7 @@ class SioServer:
         return len(self._rooms.get((namespace, room), ()))
 
     def broadcast(self, namespace: str, room: str, event: str, *args: Any) -> None:
-        """Send an event to every connection in ``room``, encoded once.
+        """Send an event to every connection in ``room``, encoded and framed once.
 
         With connection-state recovery on, the event carries a recovery offset as its
         last argument (as socket.io 4.6+ does) and is kept for replay.
@@ -141,13 +142,14 @@ class SioServer:
         if self.recovery is not None:
             offset = self.recovery.next_offset()
             payload.append(offset)
-            frame = "4" + sio.encode_event(namespace, payload)
-            self.recovery.record(offset, namespace, room, frame, self._clock())
+            text = "4" + sio.encode_event(namespace, payload)
+            self.recovery.record(offset, namespace, room, text, self._clock())
         else:
-            frame = "4" + sio.encode_event(namespace, payload)
+            text = "4" + sio.encode_event(namespace, payload)
         members = self._rooms.get((namespace, room))
         if not members:
             return
+        frame = SharedText(text)  # WebSocket-framed once, on first send
         # A slow connection may close (and leave the room) while we iterate.
         for conn in tuple(members):
             conn.session.send(frame)

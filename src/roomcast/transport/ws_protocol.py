@@ -1,0 +1,39 @@
+"""uvicorn's WebSocket protocol with one addition: sending frames that are already built.
+
+A broadcast to a thousand connections would otherwise be UTF-8 encoded and framed a
+thousand times. With this protocol the ASGI app may send
+``{"type": "roomcast.websocket.frame", "frame": <bytes>}``; the bytes go to the socket
+as they are, after the same back-pressure wait as an ordinary send. Apps see the
+``roomcast.websocket.frame`` scope extension only when it is available.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.utils import ClientDisconnected
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE
+
+__all__ = ["FramedWebSocketProtocol"]
+
+
+class FramedWebSocketProtocol(WebSocketsSansIOProtocol):
+    """The sans-I/O websockets protocol of uvicorn, accepting pre-framed messages."""
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"][FRAME_EXTENSION] = {}
+
+    async def send(self, message: Any) -> None:
+        if message["type"] != FRAME_MESSAGE:
+            await super().send(message)
+            return
+        await self.writable.wait()
+        # Frames are never fragmented, so a whole frame may go between the library's own.
+        if self.disconnected or self.close_sent or self.transport.is_closing():
+            raise ClientDisconnected()
+        self.transport.write(message["frame"])
