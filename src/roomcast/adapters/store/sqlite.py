@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import uuid4
 
-from roomcast.adapters.store.memory import check_draft, check_read_position, idempotency_key
+from roomcast.adapters.store.checks import check_draft, check_read_position, idempotency_key
 from roomcast.errors import BadRequest, ConfigError, Unavailable
 from roomcast.ports import MessageDraft, RoomSummary, Sender, StoredMessage
 
