@@ -11,24 +11,24 @@ export UV_NO_PROGRESS := 1
 STATIC := src/roomcast/web/static
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs frontend/package.json
 
-.PHONY: run test lint fmt setup frontend conformance clean
+.PHONY: run test lint fmt setup frontend conformance bench clean
 
 run: setup
 	$(VENV)/bin/roomcast serve
 
 test: setup
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
 fmt: setup
-	$(VENV)/bin/ruff format src tests
-	$(VENV)/bin/ruff check --fix src tests
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
 
 setup: $(VENV)/.installed $(STATIC)/app.js
 
@@ -60,5 +60,14 @@ frontend: $(STATIC)/app.js
 conformance: setup
 	$(PY) -m roomcast.testing.run_conformance $(EIO_SUITE) $(SIO_SUITE)
 
+# Benchmarks against the peers (Node socket.io, python-socketio), side by side; see
+# docs/topics/performance.md. Not part of `make test`: it takes minutes and owns both cores.
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench: setup bench/node_modules/.package-lock.json
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) frontend/node_modules $(STATIC)/*.js $(STATIC)/*.css
+	rm -rf $(VENV) frontend/node_modules bench/node_modules $(STATIC)/*.js $(STATIC)/*.css

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import signal
 import socket
@@ -164,7 +163,9 @@ def serve(settings: Settings) -> int:
     # end in a KeyboardInterrupt traceback and SIGTERM in death by signal. Both end here.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        # uvicorn's own runner: its loop factory picks uvloop, which also sets TCP_NODELAY
+        # on every connection (plain asyncio does not, and Nagle then delays small frames).
+        server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:

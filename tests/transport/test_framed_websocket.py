@@ -9,7 +9,7 @@ from typing import Any
 import uvicorn
 from websockets.asyncio.client import connect
 
-from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText
+from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText, wire_frame
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
 TEXTS = ['42["m",1]', "x" * 200, "é€😀" * 30_000]  # the three WebSocket length encodings
@@ -33,6 +33,9 @@ async def test_pre_framed_messages_reach_a_real_client_intact() -> None:
         for text in TEXTS:
             await send({"type": FRAME_MESSAGE, "frame": SharedText(text).websocket_frame()})
         await send({"type": "websocket.send", "text": "ordinary"})  # mixes with library frames
+        # Several frames of each kind in one write, as a session's writer sends its queue.
+        batch = [SharedText("shared"), "plain é", b"\x00\x01binary"]
+        await send({"type": FRAME_MESSAGE, "frame": b"".join(map(wire_frame, batch))})
         await receive()
 
     sock = socket.socket()
@@ -51,8 +54,8 @@ async def test_pre_framed_messages_reach_a_real_client_intact() -> None:
         while not server.started:  # noqa: ASYNC110 -- uvicorn offers no start event
             await asyncio.sleep(0.01)
         async with connect(f"ws://127.0.0.1:{port}/", max_size=None) as ws:
-            received = [await ws.recv() for _ in range(len(TEXTS) + 1)]
-        assert received == [*TEXTS, "ordinary"]
+            received = [await ws.recv() for _ in range(len(TEXTS) + 4)]
+        assert received == [*TEXTS, "ordinary", "shared", "plain é", b"\x00\x01binary"]
         assert FRAME_EXTENSION in seen_extensions[0]
     finally:
         server.should_exit = True

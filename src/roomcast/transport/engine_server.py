@@ -29,8 +29,8 @@ from roomcast.transport.asgi import (
     read_body,
     respond,
 )
-from roomcast.transport.engine_session import NOOP, EngineSession
-from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText
+from roomcast.transport.engine_session import NOOP, EngineSession, Frame
+from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText, wire_frame
 from roomcast.transport.origins import OriginPolicy
 
 __all__ = ["EngineHandler", "EngineServer"]
@@ -38,6 +38,15 @@ __all__ = ["EngineHandler", "EngineServer"]
 log = logging.getLogger(__name__)
 
 _UPGRADE_TIMEOUT = 10.0
+
+
+def _asgi_message(frame: Frame) -> dict[str, object]:
+    """A queued frame as a plain ASGI WebSocket send."""
+    if isinstance(frame, SharedText):
+        return {"type": "websocket.send", "text": frame.text}
+    if isinstance(frame, str):
+        return {"type": "websocket.send", "text": frame}
+    return {"type": "websocket.send", "bytes": frame}
 
 
 class EngineHandler(Protocol):
@@ -352,16 +361,14 @@ class EngineServer:
         try:
             while True:
                 await session.wait_for_frames()
-                for frame in session.take_frames():
-                    if isinstance(frame, SharedText):
-                        if framed:  # the same bytes for every subscriber
-                            await send({"type": FRAME_MESSAGE, "frame": frame.websocket_frame()})
-                        else:
-                            await send({"type": "websocket.send", "text": frame.text})
-                    elif isinstance(frame, str):
-                        await send({"type": "websocket.send", "text": frame})
-                    else:
-                        await send({"type": "websocket.send", "bytes": frame})
+                frames = session.take_frames()
+                if framed:
+                    # Everything queued goes out in one write: broadcasts as the bytes
+                    # framed once for all subscribers, the rest framed here.
+                    await send({"type": FRAME_MESSAGE, "frame": b"".join(map(wire_frame, frames))})
+                else:
+                    for frame in frames:
+                        await send(_asgi_message(frame))
                 if session.closed:
                     await send({"type": "websocket.close", "code": 1000})
                     return

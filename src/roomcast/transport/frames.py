@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from websockets.frames import Frame, Opcode
 
-__all__ = ["FRAME_EXTENSION", "FRAME_MESSAGE", "SharedText"]
+__all__ = ["FRAME_EXTENSION", "FRAME_MESSAGE", "SharedText", "wire_frame"]
 
 #: Scope extension a server advertises when it accepts pre-framed bytes.
 FRAME_EXTENSION = "roomcast.websocket.frame"
@@ -38,3 +38,12 @@ class SharedText:
 
     def __repr__(self) -> str:
         return f"SharedText({self.text[:40]!r})"
+
+
+def wire_frame(frame: SharedText | str | bytes) -> bytes:
+    """The WebSocket frame of anything a session queues: shared, text, or binary."""
+    if isinstance(frame, SharedText):
+        return frame.websocket_frame()
+    if isinstance(frame, str):
+        return Frame(Opcode.TEXT, frame.encode("utf-8")).serialize(mask=False)
+    return Frame(Opcode.BINARY, frame).serialize(mask=False)
