@@ -9,13 +9,9 @@ Usage: python roomcast_app.py PORT  — prints "READY <port>" once listening.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import sys
 from typing import Any
 
-import uvicorn
-import uvloop
+from serving import serve
 
 from roomcast.transport.engine_server import EngineServer
 from roomcast.transport.origins import OriginPolicy
@@ -56,33 +52,12 @@ def build_app() -> EngineServer:
     )
 
 
-async def main(port: int) -> None:
-    engine = build_app()
+async def _app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "lifespan":
+        await ENGINE(scope, receive, send)
 
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            return
-        await engine(scope, receive, send)
 
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        lifespan="off",
-        ws=FramedWebSocketProtocol,
-        ws_per_message_deflate=False,
-        ws_ping_interval=None,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110 -- uvicorn offers no start event
-        await asyncio.sleep(0.01)
-    print("READY", sock.getsockname()[1], flush=True)
-    await task
-
+ENGINE = build_app()
 
 if __name__ == "__main__":
-    # uvloop, as uvicorn.run and `roomcast serve` use (it also sets TCP_NODELAY).
-    uvloop.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 0))
+    serve(_app, lifespan="off", ws=FramedWebSocketProtocol, ws_ping_interval=None)

@@ -7,13 +7,20 @@ import logging
 import signal
 import socket
 import sys
-from typing import Any
 
 import uvicorn
 
 from roomcast import __version__
 from roomcast.app import RoomcastApp, create_app
-from roomcast.config import SETTING_FIELDS, Settings, env_var, flag_name, load_settings, parse_value
+from roomcast.config import (
+    SETTING_FIELDS,
+    Settings,
+    env_var,
+    flag_name,
+    load_settings,
+    parse_value,
+    show_default,
+)
 from roomcast.core.errors import ConfigError
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
@@ -47,15 +54,9 @@ def _build_parser() -> argparse.ArgumentParser:
             dest=field.name,
             metavar=field.name.upper(),
             help=f"{field.metadata['help']} [env {env_var(field.name)}; default: "
-            f"{_show_default(field.default)}]",
+            f"{show_default(field.default)}]",
         )
     return parser
-
-
-def _show_default(value: Any) -> str:
-    if isinstance(value, tuple):
-        return ",".join(value) or "none"
-    return str(value)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ __all__ = [
     "load_settings",
     "parse_value",
     "settings_table",
+    "show_default",
 ]
 
 
@@ -169,6 +170,13 @@ def load_settings(
     return Settings(**values)
 
 
+def show_default(value: Any) -> str:
+    """A default as the CLI help and the docs show it."""
+    if isinstance(value, tuple):
+        return ",".join(value) or "(none)"
+    return str(value)
+
+
 def settings_table() -> str:
     """The Markdown table of every setting, as ``docs/configuration.md`` shows it."""
     rows = [
@@ -176,8 +184,7 @@ def settings_table() -> str:
         "|---|---|---|---|",
     ]
     for f in SETTING_FIELDS:
-        default = f.default
-        shown = ",".join(default) or "(none)" if isinstance(default, tuple) else str(default)
+        shown = show_default(f.default)
         rows.append(
             f"| `{flag_name(f.name)}` | `{env_var(f.name)}` | `{shown}` | {f.metadata['help']} |"
         )
