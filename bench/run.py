@@ -1,13 +1,16 @@
-"""Roomcast's benchmark harness: the same room-broadcast app on each peer, side by side.
+"""Roomcast's benchmark harness: the same tiny room app on each peer, side by side.
 
-    make bench                       # every scenario, 3 runs each, peers alternating
-    python bench/run.py --quick      # one run, fewer receivers
+    make bench                                   # every scenario, 3 runs each
+    python bench/run.py --quick                  # one short run of each scenario
+    python bench/run.py --scenarios fanout --peers roomcast,node-socketio
 
-Each run starts one server pinned to CPU 0 and the load generator (bench/loadgen.cjs,
-Node + ws) pinned to CPU 1, and records deliveries per second, the CPU time each side
-used while measuring, and whether anything was lost or reordered (such a run is
-reported as failed, not as fast). Peers run in turn (A, B, C, A, B, C, ...), and the
-medians are written to bench/results/<date>.json and .md with ratios against Roomcast.
+Each run starts one server pinned to CPU 0 and one load generator (a Node script in
+bench/scenarios/, raw Engine.IO/Socket.IO over `ws`) pinned to CPU 1. The generator
+prints START and END around its measured window; the harness samples the server's CPU
+time and RSS at both. Peers run in turn (A, B, C, A, B, C, ...). A run that lost or
+reordered anything is reported as failed, not as fast. Medians go to
+bench/results/<date>.json and .md, with ratios that say how many times better Roomcast
+is than each peer (higher is better, whichever way the metric points).
 """
 
 from __future__ import annotations
@@ -21,19 +24,145 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
+# Peers that cannot share Roomcast's environment (Flask-SocketIO, gevent) live in bench/.venv.
+PEER_PYTHON = str(BENCH / ".venv" / "bin" / "python")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 PEERS: dict[str, list[str]] = {
     "roomcast": [PYTHON, str(BENCH / "peers" / "roomcast_app.py"), "0"],
     "node-socketio": ["node", str(BENCH / "peers" / "node_socketio.cjs"), "0"],
     "python-socketio": [PYTHON, str(BENCH / "peers" / "python_socketio.py"), "0"],
+    "flask-socketio-gevent": [
+        PEER_PYTHON,
+        str(BENCH / "peers" / "flask_socketio_app.py"),
+        "0",
+        "gevent",
+    ],
+    "flask-socketio-threading": [
+        PEER_PYTHON,
+        str(BENCH / "peers" / "flask_socketio_app.py"),
+        "0",
+        "threading",
+    ],
 }
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    higher_is_better: bool
+    digits: int = 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One load generator and the cases it runs; ``derive`` adds metrics from samples."""
+
+    name: str
+    title: str
+    script: str
+    cases: dict[str, list[str]]
+    quick_cases: dict[str, list[str]]
+    metrics: tuple[Metric, ...]
+    derive: Callable[[dict[str, Any]], None] = lambda run: None
+    peers: tuple[str, ...] = ()  # empty: every peer
+    server: dict[str, list[str]] = field(default_factory=dict)  # per-peer command override
+
+
+def _rss_per_connection(run: dict[str, Any]) -> None:
+    connections = run.get("connections") or 0
+    if connections:
+        grown = run["server_rss_end_kib"] - run["server_rss_start_kib"]
+        run["kib_per_connection"] = grown / connections
+
+
+DELIVERIES = Metric("deliveries_per_s", "deliveries/s", "/s", higher_is_better=True)
+
+SCENARIOS: dict[str, Scenario] = {
+    scenario.name: scenario
+    for scenario in (
+        Scenario(
+            "fanout",
+            "Fan-out, one room, 200-byte messages",
+            "fanout.cjs",
+            cases={
+                f"{n} receivers": ["--receivers", str(n), "--seconds", "4"]
+                for n in (10, 100, 1000, 5000)
+            },
+            quick_cases={
+                f"{n} receivers": ["--receivers", str(n), "--seconds", "2"] for n in (100, 1000)
+            },
+            metrics=(DELIVERIES,),
+        ),
+        Scenario(
+            "latency",
+            "End-to-end latency at a fixed rate, 100 receivers, 200-byte messages",
+            "latency.cjs",
+            cases={
+                f"{rate:,} deliveries/s": [
+                    "--receivers", "100", "--rate", str(rate), "--seconds", "6"
+                ]
+                for rate in (5000, 50000)
+            },
+            quick_cases={
+                f"{rate:,} deliveries/s": [
+                    "--receivers", "100", "--rate", str(rate), "--seconds", "3"
+                ]
+                for rate in (5000, 50000)
+            },
+            metrics=(
+                Metric("p50_ms", "p50", "ms", higher_is_better=False, digits=2),
+                Metric("p99_ms", "p99", "ms", higher_is_better=False, digits=2),
+                Metric("p999_ms", "p99.9", "ms", higher_is_better=False, digits=2),
+            ),
+        ),
+        Scenario(
+            "idle",
+            "Idle connections: set-up rate, memory, round trip while idle",
+            "idle.cjs",
+            cases={
+                f"{n:,} connections": ["--connections", str(n)] for n in (1000, 5000, 10000)
+            },
+            quick_cases={f"{n:,} connections": ["--connections", str(n)] for n in (1000,)},
+            metrics=(
+                Metric("connections_per_s", "set-up", "/s", higher_is_better=True),
+                Metric("kib_per_connection", "RSS per connection", "KiB", False, digits=1),
+                Metric("rtt_p50_ms", "round trip p50", "ms", higher_is_better=False, digits=2),
+                Metric("rtt_p99_ms", "round trip p99", "ms", higher_is_better=False, digits=2),
+            ),
+            derive=_rss_per_connection,
+        ),
+        Scenario(
+            "rooms",
+            "Many small rooms: 10,000 rooms of 3 (1,000 connections in 30 rooms each)",
+            "rooms.cjs",
+            cases={
+                "10,000 rooms of 3": [
+                    "--rooms", "10000", "--members", "3", "--connections", "1000",
+                    "--seconds", "4",
+                ]
+            },
+            quick_cases={
+                "10,000 rooms of 3": [
+                    "--rooms", "10000", "--members", "3", "--connections", "1000",
+                    "--seconds", "2",
+                ]
+            },
+            metrics=(DELIVERIES,),
+        ),
+    )
+}  # fmt: skip
 
 
 def _raise_fd_limit() -> None:
@@ -46,119 +175,197 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
+def _rss_kib(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KIB
+
+
 def _pinned(cpu: int, command: list[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *command] if (os.cpu_count() or 1) > 1 else command
 
 
-def run_once(peer: str, receivers: int, seconds: float, size: int) -> dict[str, Any]:
+def run_once(server_command: list[str], script: str, script_args: list[str]) -> dict[str, Any]:
+    """Start the server, run one load generator against it, return what both measured."""
     server = subprocess.Popen(
-        _pinned(0, PEERS[peer]), stdout=subprocess.PIPE, text=True, preexec_fn=_raise_fd_limit
+        _pinned(0, server_command), stdout=subprocess.PIPE, text=True, preexec_fn=_raise_fd_limit
     )
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
         if not line.startswith("READY"):
-            raise RuntimeError(f"{peer} did not start: {line!r}")
+            raise RuntimeError(f"{server_command} did not start: {line!r}")
         port = line.split()[1]
         loadgen = subprocess.Popen(
-            _pinned(
-                1,
-                [
-                    "node",
-                    str(BENCH / "loadgen.cjs"),
-                    "--port",
-                    port,
-                    "--receivers",
-                    str(receivers),
-                    "--seconds",
-                    str(seconds),
-                    "--size",
-                    str(size),
-                ],
-            ),
+            _pinned(1, ["node", str(BENCH / "scenarios" / script), "--port", port, *script_args]),
             stdout=subprocess.PIPE,
             text=True,
             preexec_fn=_raise_fd_limit,
         )
         assert loadgen.stdout is not None
-        server_cpu = wall = 0.0
+        samples: dict[str, Any] = {}
         result: dict[str, Any] = {}
         for out in loadgen.stdout:
             out = out.strip()
-            if out == "START":
-                cpu0, t0 = _cpu_seconds(server.pid), time.monotonic()
-            elif out == "END":
-                server_cpu, wall = _cpu_seconds(server.pid) - cpu0, time.monotonic() - t0
+            if out in ("START", "END"):
+                tag = out.lower()
+                samples[f"server_cpu_{tag}"] = _cpu_seconds(server.pid)
+                samples[f"server_rss_{tag}_kib"] = _rss_kib(server.pid)
+                samples[f"t_{tag}"] = time.monotonic()
             elif out.startswith("{"):
                 result = json.loads(out)
         loadgen.wait(120)
-        result.update(peer=peer, server_cpu_s=server_cpu, wall_s=wall)
-        result["failed"] = bool(
-            result.get("error") or result.get("lost") or result.get("reordered")
+        if "t_end" in samples:
+            result["server_cpu_s"] = samples["server_cpu_end"] - samples["server_cpu_start"]
+            result["wall_s"] = samples["t_end"] - samples["t_start"]
+            result["server_rss_start_kib"] = samples["server_rss_start_kib"]
+            result["server_rss_end_kib"] = samples["server_rss_end_kib"]
+        result["failed"] = (
+            bool(result.get("error") or result.get("lost") or result.get("reordered"))
+            or "t_end" not in samples
         )
         return result
     finally:
         server.terminate()
-        server.wait(20)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         if server.stdout is not None:
             server.stdout.close()
 
 
-def median(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(run.get(key, 0.0) for run in runs)
+def median(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [run[key] for run in runs if not run["failed"] and run.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def ratio(metric: Metric, ours: float | None, theirs: float | None) -> float | None:
+    """How many times better Roomcast is than a peer on ``metric`` (> 1: Roomcast ahead)."""
+    if not ours or not theirs:
+        return None
+    return ours / theirs if metric.higher_is_better else theirs / ours
+
+
+def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per scenario, case, peer and metric: the medians the table and chart show."""
+    rows = []
+    for name, cases in results["scenarios"].items():
+        scenario = SCENARIOS[name]
+        for case, by_peer in cases.items():
+            for metric in scenario.metrics:
+                ours = median(by_peer.get("roomcast", []), metric.key)
+                for peer, runs in by_peer.items():
+                    value = median(runs, metric.key)
+                    rows.append(
+                        {
+                            "scenario": name,
+                            "case": case,
+                            "peer": peer,
+                            "metric": metric.key,
+                            "label": metric.label,
+                            "unit": metric.unit,
+                            "higher_is_better": metric.higher_is_better,
+                            "median": value,
+                            "ratio": 1.0 if peer == "roomcast" else ratio(metric, ours, value),
+                            "failed_runs": sum(run["failed"] for run in runs),
+                            "runs": len(runs),
+                        }
+                    )
+    return rows
+
+
+def _cpu_percent(runs: list[dict[str, Any]], key: str) -> str:
+    wall = median(runs, "wall_s")
+    used = median(runs, key)
+    return f"{100 * used / wall:.0f}" if wall and used is not None else "-"
+
+
+def _format(metric: Metric, value: float | None) -> str:
+    return "-" if value is None else f"{value:,.{metric.digits}f}"
+
+
+def markdown(results: dict[str, Any], stamp: str) -> str:
+    lines = [
+        f"# Benchmark {stamp}",
+        "",
+        "Medians of runs alternating between peers; server on CPU 0, load generator on CPU 1. "
+        "(n x) is how many times better Roomcast is than that peer on that metric. Failed runs "
+        "(lost, reordered or errored) are left out of the medians.",
+    ]
+    for name, cases in results["scenarios"].items():
+        scenario = SCENARIOS[name]
+        head = [f"{m.label} ({m.unit})" for m in scenario.metrics]
+        lines += [
+            "",
+            f"## {scenario.title}",
+            "",
+            "| case | peer | " + " | ".join(head) + " | server CPU % | loadgen CPU % | failed |",
+            "|---|---|" + "---:|" * (len(head) + 3),
+        ]
+        for case, by_peer in cases.items():
+            for peer, runs in by_peer.items():
+                cells = []
+                for metric in scenario.metrics:
+                    value = median(runs, metric.key)
+                    cell = _format(metric, value)
+                    if peer != "roomcast" and value is not None:
+                        better = ratio(
+                            metric, median(by_peer.get("roomcast", []), metric.key), value
+                        )
+                        cell += f" ({better:.2f} x)" if better else ""
+                    cells.append(cell)
+                failed = sum(run["failed"] for run in runs)
+                lines.append(
+                    f"| {case} | {peer} | "
+                    + " | ".join(cells)
+                    + f" | {_cpu_percent(runs, 'server_cpu_s')} "
+                    + f"| {_cpu_percent(runs, 'loadgen_cpu_s')} | {failed}/{len(runs)} |"
+                )
+    return "\n".join(lines) + "\n"
 
 
 def write_report(results: dict[str, Any], stamp: str) -> Path:
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
+    results["summary"] = summarize(results)
     (out / f"{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
-    lines = [
-        f"# Fan-out, one room, {results['size']}-byte messages ({stamp})",
-        "",
-        "Medians of runs alternating between peers; server on CPU 0, load generator on CPU 1.",
-        "",
-        "| receivers | peer | deliveries/s | Roomcast ratio | server CPU % | loadgen CPU % "
-        "| failed runs |",
-        "|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    for receivers, by_peer in results["fanout"].items():
-        ours = median(by_peer["roomcast"], "deliveries_per_s")
-        for peer, runs in by_peer.items():
-            rate = median(runs, "deliveries_per_s")
-            server = 100 * median(runs, "server_cpu_s") / max(median(runs, "wall_s"), 1e-9)
-            loadgen = 100 * median(runs, "loadgen_cpu_s") / max(median(runs, "wall_s"), 1e-9)
-            failed = sum(run["failed"] for run in runs)
-            ratio = "1.00" if peer == "roomcast" else f"{ours / rate:.2f}" if rate else "n/a"
-            lines.append(
-                f"| {receivers} | {peer} | {rate:,.0f} | {ratio} | {server:.0f} | {loadgen:.0f} "
-                f"| {failed}/{len(runs)} |"
-            )
     path = out / f"{stamp}.md"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(markdown(results, stamp))
     return path
+
+
+def available_peers() -> list[str]:
+    return [
+        peer for peer, command in PEERS.items() if Path(command[0]).exists() or command[0] == "node"
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--size", type=int, default=200)
-    parser.add_argument("--receivers", default="10,100,1000,5000")
-    parser.add_argument("--peers", default=",".join(PEERS))
-    parser.add_argument("--quick", action="store_true", help="one run of 100 and 1000 receivers")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--peers", default=None, help="comma-separated; default: all installed")
+    parser.add_argument("--quick", action="store_true", help="one short run of fewer cases")
     args = parser.parse_args()
-    if args.quick:
-        args.runs, args.receivers, args.seconds = 1, "100,1000", 3.0
-    peers = args.peers.split(",")
-    results: dict[str, Any] = {"size": args.size, "seconds": args.seconds, "fanout": {}}
-    for receivers in (int(n) for n in args.receivers.split(",")):
-        by_peer: dict[str, list[dict[str, Any]]] = {peer: [] for peer in peers}
-        for _ in range(args.runs):
-            for peer in peers:
-                run = run_once(peer, receivers, args.seconds, args.size)
-                by_peer[peer].append(run)
-                print(json.dumps(run), file=sys.stderr, flush=True)
-        results["fanout"][str(receivers)] = by_peer
+    runs = 1 if args.quick else args.runs
+    peers = args.peers.split(",") if args.peers else available_peers()
+    results: dict[str, Any] = {"scenarios": {}}
+    for name in args.scenarios.split(","):
+        scenario = SCENARIOS[name]
+        cases = scenario.quick_cases if args.quick else scenario.cases
+        these = [peer for peer in peers if not scenario.peers or peer in scenario.peers]
+        results["scenarios"][name] = {}
+        for case, script_args in cases.items():
+            by_peer: dict[str, list[dict[str, Any]]] = {peer: [] for peer in these}
+            for _ in range(runs):
+                for peer in these:
+                    command = scenario.server.get(peer, PEERS[peer])
+                    run = run_once(command, scenario.script, script_args)
+                    scenario.derive(run)
+                    run.update(peer=peer, case=case)
+                    by_peer[peer].append(run)
+                    print(json.dumps(run), file=sys.stderr, flush=True)
+            results["scenarios"][name][case] = by_peer
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H%M")
     report = write_report(results, stamp)
     print(report.read_text())
