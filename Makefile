@@ -66,8 +66,21 @@ bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.jso
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-bench: setup bench/node_modules/.package-lock.json
+# Peers that must not enter Roomcast's environment (Flask-SocketIO, gevent) and the chart's
+# matplotlib: their own pinned, hashed bench/requirements.lock in bench/.venv.
+bench/.venv/.installed: bench/requirements.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	$(UV) venv -q --allow-existing --python $(PYTHON) bench/.venv
+	$(UV) pip sync -q --python bench/.venv/bin/python bench/requirements.lock
+	touch $@
+
+# Re-pin after changing bench/requirements.in.
+bench/requirements.lock:
+	$(UV) pip compile -q --generate-hashes --python-version 3.11 bench/requirements.in \
+		-o bench/requirements.lock
+
+bench: setup bench/node_modules/.package-lock.json bench/.venv/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) frontend/node_modules bench/node_modules $(STATIC)/*.js $(STATIC)/*.css
+	rm -rf $(VENV) bench/.venv frontend/node_modules bench/node_modules $(STATIC)/*.js $(STATIC)/*.css

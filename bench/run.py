@@ -161,6 +161,20 @@ SCENARIOS: dict[str, Scenario] = {
             },
             metrics=(DELIVERIES,),
         ),
+        Scenario(
+            "durable",
+            "Durable chat sends into SQLite, acked, 100 concurrent senders (Roomcast only)",
+            "durable.cjs",
+            cases={"100 senders": ["--senders", "100", "--seconds", "5"]},
+            quick_cases={"100 senders": ["--senders", "100", "--seconds", "3"]},
+            metrics=(
+                Metric("sends_per_s", "acked sends/s", "/s", higher_is_better=True),
+                Metric("ack_p50_ms", "ack p50", "ms", higher_is_better=False, digits=2),
+                Metric("ack_p99_ms", "ack p99", "ms", higher_is_better=False, digits=2),
+            ),
+            peers=("roomcast",),
+            server={"roomcast": [PYTHON, str(BENCH / "peers" / "roomcast_chat.py"), "0"]},
+        ),
     )
 }  # fmt: skip
 

@@ -2,7 +2,7 @@
 // Usage: node fanout.cjs --port P --receivers N --seconds S [--size 200] [--window 64]
 // Keeps `window` broadcasts' worth of deliveries outstanding, checks every receiver got
 // every sequence number in order, and reports deliveries/s, lost and reordered.
-const { parseArgs, open, openMany, report, fail } = require("./wire.cjs");
+const { Pause, drain, parseArgs, open, openMany, report, fail } = require("./wire.cjs");
 
 const args = parseArgs({ port: 0, receivers: 100, seconds: 5, size: 200, window: 64 });
 const ROOM = "bench";
@@ -37,37 +37,22 @@ async function main() {
   const start = performance.now();
   const stopAt = start + seconds * 1000;
   let sent = 0;
-  let wake = null;
+  const pause = new Pause();
   // The receivers wake the sender when half of the window has drained, so the
   // generator never spins.
   const lowWater = (window * receivers) / 2;
   onDelivery = () => {
-    if (wake && sent * receivers - delivered <= lowWater) {
-      const resume = wake;
-      wake = null;
-      resume();
-    }
+    if (pause.waiting && sent * receivers - delivered <= lowWater) pause.wake();
   };
   while (performance.now() < stopAt) {
     while (sent * receivers - delivered < window * receivers) {
       sender.send(`42["bcast","${ROOM}",{"seq":${sent},"pad":"${pad}"}]`);
       sent += 1;
     }
-    await new Promise((resolve) => {
-      wake = resolve;
-      setTimeout(() => {
-        if (wake === resolve) {
-          wake = null;
-          resolve();
-        }
-      }, 50);
-    });
+    await pause.wait();
   }
   const expectedTotal = sent * receivers;
-  const drainUntil = performance.now() + 10000;
-  while (delivered < expectedTotal && performance.now() < drainUntil) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await drain(() => delivered >= expectedTotal);
   const cpu = process.cpuUsage(cpuStart);
   console.log("END");
   const elapsed = (lastDelivery - start) / 1000;

@@ -135,6 +135,29 @@ async def test_failed_transaction_fails_its_waiters_and_the_writer_goes_on(
         await store.close()
 
 
+async def test_a_write_that_breaks_a_constraint_fails_alone(path: Path) -> None:
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        await store.append(text("b", "one"))
+        with raw(path) as other:  # as if another writer lost track: b's next offset is taken
+            other.execute("UPDATE rooms SET last_offset = 0 WHERE name = 'b'")
+        results = await asyncio.gather(
+            store.append(text("a", "x")),
+            store.append(text("b", "two")),
+            store.append(text("a", "y")),
+            return_exceptions=True,
+        )
+        first, broken, second = results
+        assert isinstance(broken, Unavailable)
+        assert not isinstance(first, BaseException) and first.offset == 1
+        assert not isinstance(second, BaseException) and second.offset == 2
+        assert [m.text for m in await store.read("a")] == ["x", "y"]
+        assert [m.text for m in await store.read("b")] == ["one"]
+    finally:
+        await store.close()
+
+
 async def test_reads_do_not_wait_for_writes(path: Path) -> None:
     store = SqliteStore(path, busy_timeout=60)
     await store.open()

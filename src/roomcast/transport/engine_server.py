@@ -89,6 +89,7 @@ class EngineServer:
         self.allow_polling = allow_polling
         self.sessions: dict[str, EngineSession] = {}
         self._polling_busy: set[tuple[str, str]] = set()
+        self._dirty: list[EngineSession] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -100,6 +101,21 @@ class EngineServer:
             self.handler.on_close(session, session.close_reason)
         except Exception:  # a task boundary: the handler must not break closing
             log.exception("on_close handler failed for session %s", session.sid)
+
+    def mark_dirty(self, session: EngineSession) -> None:
+        """Flush ``session`` with the others at the end of this pass of the event loop."""
+        if not self._dirty:
+            asyncio.get_running_loop().call_soon(self._flush_dirty)
+        self._dirty.append(session)
+
+    def _flush_dirty(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        for session in dirty:
+            try:
+                session.flush()
+            except Exception:  # one broken socket must not keep the others' frames queued
+                log.exception("flushing session %s failed", session.sid)
+                session.close("transport error", notify_client=False)
 
     def close_all(self, reason: str) -> None:
         """Close every session, telling clients (they reconnect, e.g. after a restart)."""
@@ -334,7 +350,10 @@ class EngineServer:
     async def _run_websocket(
         self, session: EngineSession, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        framed = FRAME_EXTENSION in scope.get("extensions", {})
+        extension = scope.get("extensions", {}).get(FRAME_EXTENSION)
+        framed = extension is not None
+        if framed and "write" in extension:
+            session.direct_write = extension["write"]
         writer = asyncio.create_task(self._write_websocket(session, send, framed))
         try:
             while not session.closed:
@@ -361,6 +380,7 @@ class EngineServer:
         try:
             while True:
                 await session.wait_for_frames()
+                session.writer_busy = True
                 frames = session.take_frames()
                 if framed:
                     # Everything queued goes out in one write: broadcasts as the bytes
@@ -369,6 +389,7 @@ class EngineServer:
                 else:
                     for frame in frames:
                         await send(_asgi_message(frame))
+                session.writer_busy = False
                 if session.closed:
                     await send({"type": "websocket.close", "code": 1000})
                     return

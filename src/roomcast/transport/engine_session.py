@@ -2,8 +2,14 @@
 
 The queue holds ready-to-send frames: ``str`` is a whole text packet (``"42[...]"``),
 ``bytes`` a binary message. A broadcast puts the *same* string object in every
-subscriber's queue, so it is encoded once. Each WebSocket session has one writer task
-that drains its queue; a long-polling session is drained by its pending GET request.
+subscriber's queue, so it is encoded once.
+
+A WebSocket session whose server offers a synchronous write (see
+:mod:`roomcast.transport.ws_protocol`) is marked dirty on send and flushed with every
+other dirty session in one callback per event-loop pass: a broadcast to N sessions costs
+N appends and N socket writes, not N task wake-ups. Its writer task only runs when the
+socket is back-pressured, and to send the close frame. Without that write, the writer
+task drains the queue; a long-polling session is drained by its pending GET request.
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ import asyncio
 import base64
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from roomcast.protocol.engineio import RECORD_SEPARATOR
-from roomcast.transport.frames import SharedText
+from roomcast.transport.frames import SharedText, wire_frame
 
 if TYPE_CHECKING:
     from roomcast.transport.engine_server import EngineServer
@@ -38,6 +44,7 @@ class EngineSession:
 
     __slots__ = (
         "_closed_event",
+        "_dirty",
         "_ping_handle",
         "_server",
         "_timeout_handle",
@@ -45,11 +52,13 @@ class EngineSession:
         "close_reason",
         "closed",
         "context",
+        "direct_write",
         "queue",
         "remote",
         "sid",
         "transport",
         "upgrading",
+        "writer_busy",
     )
 
     def __init__(
@@ -65,6 +74,12 @@ class EngineSession:
         self.upgrading = False
         #: Whatever the layer above keeps per session (the Socket.IO connection).
         self.context: Any = None
+        #: Writes complete frames now, or returns False (closed, back-pressured).
+        self.direct_write: Callable[[bytes], bool] | None = None
+        #: True while the writer task holds frames it has taken but not yet written:
+        #: direct writes then wait their turn, so frames never overtake each other.
+        self.writer_busy = False
+        self._dirty = False
         self._wakeup: asyncio.Future[None] | None = None
         self._closed_event: asyncio.Event | None = None
         self._ping_handle: asyncio.TimerHandle | None = None
@@ -82,7 +97,25 @@ class EngineSession:
             log.info("closing slow session %s: %d frames queued", self.sid, len(queue))
             self.close("slow consumer", notify_client=False)
             return
-        self._wake()
+        if self.direct_write is None:
+            self._wake()
+        elif not self._dirty:
+            self._dirty = True
+            self._server.mark_dirty(self)
+
+    def flush(self) -> None:
+        """Write everything queued now if the socket takes it, else hand it to the writer."""
+        self._dirty = False
+        queue = self.queue
+        if not queue or self.closed:
+            return  # closing already woke the writer, which sends what is left
+        write = self.direct_write
+        if write is None or self.writer_busy:
+            self._wake()
+        elif write(b"".join(map(wire_frame, queue))):
+            queue.clear()
+        else:
+            self._wake()
 
     def send_many(self, frames: Sequence[Frame]) -> None:
         """Queue several frames that belong together (a packet and its attachments)."""

@@ -3,9 +3,10 @@
 Every write goes through one queue drained by one writer task; the task takes every request
 pending at that moment and commits them in one transaction on one dedicated thread, so N
 concurrent sends cost one fsync, not N (WAL, ``synchronous=FULL``: an acked message survives
-kill -9 and power loss). Each request runs inside its own savepoint, so one failing request
-does not fail the rest of its batch. Reads use a second connection on a second thread and
-never wait for the writer.
+kill -9 and power loss). Within a batch, each room's last offset is read once and its row
+written once. If a request breaks a constraint, the batch is retried one transaction per
+request, so that request fails alone. Reads use a second connection on a second thread
+and never wait for the writer.
 
 Schema version 1 (``PRAGMA user_version``)::
 
@@ -22,13 +23,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from uuid import uuid4
 
 from roomcast.adapters.store.checks import check_draft, check_read_position, idempotency_key
 from roomcast.errors import BadRequest, ConfigError, Unavailable
@@ -72,6 +73,10 @@ _SCHEMA = (
 )
 
 _COLUMNS = "room, offset, id, ts, kind, sender_id, sender_name, text, data, cid"
+_INSERT_MESSAGE = (
+    f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
 _INT64_MAX = 2**63 - 1
 
 T = TypeVar("T")
@@ -81,7 +86,7 @@ T = TypeVar("T")
 class _Write:
     """One queued write: ``apply`` runs on the writer thread inside the batch transaction."""
 
-    apply: Callable[[sqlite3.Connection], object]
+    apply: Callable[[_Batch], object]
     future: asyncio.Future[Any]
 
 
@@ -147,39 +152,62 @@ def _message(row: Any) -> StoredMessage:
     )
 
 
-def _insert(
-    conn: sqlite3.Connection, drafts: list[tuple[MessageDraft, str | None]]
-) -> list[StoredMessage]:
-    return [_insert_one(conn, draft, data) for draft, data in drafts]
+class _Batch:
+    """One write transaction: rooms' offsets as they grow, their rows written once at the end.
+
+    A batch of a hundred sends to one room reads that room's last offset once and
+    upserts its row once, instead of both per message.
+    """
+
+    __slots__ = ("conn", "offsets", "touched")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.offsets: dict[str, int] = {}
+        self.touched: dict[str, int] = {}  # room -> newest ts, in order of last append
+
+    def next_offset(self, room: str) -> int:
+        """The offset the room's next message gets; :meth:`appended` makes it taken."""
+        offset = self.offsets.get(room)
+        if offset is None:
+            row = self.conn.execute(
+                "SELECT last_offset FROM rooms WHERE name = ?", (room,)
+            ).fetchone()
+            offset = self.offsets[room] = row[0] if row else 0
+        return offset + 1
+
+    def appended(self, room: str, offset: int, ts: int) -> None:
+        self.offsets[room] = offset
+        self.touched.pop(room, None)  # re-inserted last: rooms' activity follows append order
+        self.touched[room] = ts
+
+    def finish(self) -> None:
+        """Write the touched rooms' rows: last offset, last ts, and recency order."""
+        if not self.touched:
+            return
+        (base,) = self.conn.execute("SELECT coalesce(max(activity), 0) FROM rooms").fetchone()
+        self.conn.executemany(
+            "INSERT INTO rooms (name, last_offset, last_ts, activity) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset,"
+            " last_ts = excluded.last_ts, activity = excluded.activity",
+            [
+                (room, self.offsets[room], ts, base + rank)
+                for rank, (room, ts) in enumerate(self.touched.items(), start=1)
+            ],
+        )
 
 
-def _insert_one(
-    conn: sqlite3.Connection, draft: MessageDraft, data_json: str | None
-) -> StoredMessage:
-    key = idempotency_key(draft)
-    if key is not None:
-        # Sees earlier requests of the same batch too: they are in this transaction.
-        row = conn.execute(
-            f"SELECT {_COLUMNS} FROM messages"
-            " WHERE room = ? AND coalesce(sender_id, '') = ? AND cid = ?",
-            key,
-        ).fetchone()
-        if row is not None:
-            return _message(row)
-    row = conn.execute("SELECT last_offset FROM rooms WHERE name = ?", (draft.room,)).fetchone()
-    offset = (row[0] if row else 0) + 1
-    conn.execute(
-        "INSERT INTO rooms (name, last_offset, last_ts, activity)"
-        " VALUES (?, ?, ?, (SELECT coalesce(max(activity), 0) + 1 FROM rooms))"
-        " ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset,"
-        " last_ts = excluded.last_ts, activity = excluded.activity",
-        (draft.room, offset, draft.ts),
-    )
+def _insert(batch: _Batch, drafts: list[tuple[MessageDraft, str | None]]) -> list[StoredMessage]:
+    return [_insert_one(batch, draft, data) for draft, data in drafts]
+
+
+def _insert_one(batch: _Batch, draft: MessageDraft, data_json: str | None) -> StoredMessage:
+    conn = batch.conn
     sender = draft.sender
     row = (
         draft.room,
-        offset,
-        uuid4().hex,
+        batch.next_offset(draft.room),
+        os.urandom(16).hex(),
         draft.ts,
         draft.kind,
         sender.id if sender else None,
@@ -188,39 +216,71 @@ def _insert_one(
         data_json,
         draft.cid,
     )
-    conn.execute(f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-    return _message(row)
+    # One statement in the common case: a retried cid is caught by its unique index.
+    inserted = conn.execute(_INSERT_MESSAGE, row).rowcount
+    if inserted:
+        batch.appended(draft.room, row[1], draft.ts)
+        return _message(row)
+    key = idempotency_key(draft)
+    # Sees earlier requests of the same batch too: they are in this transaction.
+    existing = (
+        None
+        if key is None
+        else conn.execute(
+            f"SELECT {_COLUMNS} FROM messages"
+            " WHERE room = ? AND coalesce(sender_id, '') = ? AND cid = ?",
+            key,
+        ).fetchone()
+    )
+    if existing is None:  # the offset itself was taken: another writer lost track
+        raise sqlite3.IntegrityError(f"offset {row[1]} of room {draft.room!r} is taken")
+    return _message(existing)
 
 
-def _upsert_read(conn: sqlite3.Connection, room: str, member_id: str, offset: int) -> None:
-    conn.execute(
+def _upsert_read(batch: _Batch, room: str, member_id: str, offset: int) -> None:
+    batch.conn.execute(
         "INSERT INTO read_positions (room, member_id, offset) VALUES (?, ?, ?)"
         " ON CONFLICT (room, member_id) DO UPDATE SET offset = max(offset, excluded.offset)",
         (room, member_id, offset),
     )
 
 
-def _apply_batch(conn: sqlite3.Connection, writes: list[_Write]) -> list[object]:
-    """Run ``writes`` in one transaction; return each result, or the error that undid it."""
-    outcomes: list[object] = []
+def _transaction(conn: sqlite3.Connection, writes: list[_Write]) -> list[object]:
+    """Run ``writes`` in one transaction and commit; on any error, roll it all back."""
     conn.execute("BEGIN IMMEDIATE")
-    committed = False
     try:
-        for write in writes:
-            conn.execute("SAVEPOINT request")
-            try:
-                outcomes.append(write.apply(conn))
-            except sqlite3.Error as exc:
-                # If SQLite already rolled back the whole transaction, this raises and
-                # the batch fails as a whole, as it must.
-                conn.execute("ROLLBACK TO request")
-                outcomes.append(Unavailable(f"history store could not write: {exc}"))
-            conn.execute("RELEASE request")
+        # Messages of a new room go in before the room's row (written by finish()).
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        batch = _Batch(conn)
+        outcomes = [write.apply(batch) for write in writes]
+        batch.finish()
         conn.execute("COMMIT")
-        committed = True
-    finally:
-        if not committed and conn.in_transaction:
+    except BaseException:
+        if conn.in_transaction:
             conn.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
+def _apply_batch(conn: sqlite3.Connection, writes: list[_Write]) -> list[object]:
+    """Run ``writes`` in one transaction; return each result, or the error that undid it.
+
+    The common case costs one commit. A constraint one write breaks undoes the batch;
+    then each write is retried in a transaction of its own, so only that write fails.
+    Other errors (the file locked, the disk full) fail the whole batch: they would
+    fail every retry too.
+    """
+    try:
+        return _transaction(conn, writes)
+    except sqlite3.IntegrityError as exc:
+        if len(writes) == 1:
+            return [Unavailable(f"history store could not write: {exc}")]
+    outcomes: list[object] = []
+    for write in writes:
+        try:
+            outcomes.extend(_transaction(conn, [write]))
+        except sqlite3.IntegrityError as exc:
+            outcomes.append(Unavailable(f"history store could not write: {exc}"))
     return outcomes
 
 
@@ -331,7 +391,7 @@ class SqliteStore:
             else:
                 write.future.set_result(outcome)
 
-    async def _write(self, apply: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(self, apply: Callable[[_Batch], T]) -> T:
         self._check_open()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Write(apply, future))
@@ -360,7 +420,7 @@ class SqliteStore:
         rows = [(draft, check_draft(draft)) for draft in drafts]
         if not rows:
             return []
-        return await self._write(lambda conn: _insert(conn, rows))
+        return await self._write(lambda batch: _insert(batch, rows))
 
     async def read(
         self,
@@ -409,7 +469,7 @@ class SqliteStore:
         """Remember how far a member has read; never moves backwards."""
         self._check_open()
         check_read_position(room, member_id, offset)
-        await self._write(lambda conn: _upsert_read(conn, room, member_id, offset))
+        await self._write(lambda batch: _upsert_read(batch, room, member_id, offset))
 
     async def get_read(self, room: str, member_id: str) -> int:
         """The member's read position in the room; 0 if none."""

@@ -1,0 +1,29 @@
+"""The whole Roomcast server (``create_app``, as ``roomcast serve`` builds it) on a fresh SQLite.
+
+For the durable-send scenario: chat ``send`` events stored in SQLite and acked. The data
+folder is a new temporary one per run and is removed afterwards. The per-connection rate
+limit is lifted, since the load generator's senders are meant to go as fast as acks allow.
+
+Usage: python roomcast_chat.py PORT  — prints "READY <port>" once listening.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from serving import serve
+
+from roomcast.app import create_app
+from roomcast.config import load_settings
+from roomcast.transport.ws_protocol import FramedWebSocketProtocol
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory(prefix="roomcast-bench-") as data_dir:
+        settings = load_settings(
+            {"data_dir": Path(data_dir), "rate": 1_000_000.0, "burst": 1_000_000},
+            environ={},
+        )
+        serve(
+            create_app(settings), lifespan="on", ws=FramedWebSocketProtocol, ws_ping_interval=None
+        )
