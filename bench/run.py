@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -197,14 +198,30 @@ def _pinned(cpu: int, command: list[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *command] if (os.cpu_count() or 1) > 1 else command
 
 
-def run_once(server_command: list[str], script: str, script_args: list[str]) -> dict[str, Any]:
+def _profiled(command: list[str], profile: Path) -> list[str]:
+    """``command`` under py-spy, sampling every thread into ``profile`` (collapsed stacks)."""
+    py_spy = str(BENCH / ".venv" / "bin" / "py-spy")
+    return [py_spy, "record", "--threads", "--format", "raw", "-r", "200", "-o", str(profile),
+            "--", *command]  # fmt: skip
+
+
+def run_once(
+    server_command: list[str],
+    script: str,
+    script_args: list[str],
+    profile: Path | None = None,
+) -> dict[str, Any]:
     """Start the server, run one load generator against it, return what both measured."""
+    if profile is not None:
+        server_command = _profiled(server_command, profile)
     server = subprocess.Popen(
         _pinned(0, server_command), stdout=subprocess.PIPE, text=True, preexec_fn=_raise_fd_limit
     )
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
+        while line.startswith("py-spy>") or line == "\n":  # the profiler's own words
+            line = server.stdout.readline()
         if not line.startswith("READY"):
             raise RuntimeError(f"{server_command} did not start: {line!r}")
         port = line.split()[1]
@@ -238,7 +255,8 @@ def run_once(server_command: list[str], script: str, script_args: list[str]) -> 
         )
         return result
     finally:
-        server.terminate()
+        # py-spy writes its profile when the server it runs ends, on SIGINT.
+        server.send_signal(signal.SIGINT if profile is not None else signal.SIGTERM)
         try:
             server.wait(20)
         except subprocess.TimeoutExpired:
@@ -360,10 +378,17 @@ def main() -> int:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--peers", default=None, help="comma-separated; default: all installed")
     parser.add_argument("--quick", action="store_true", help="one short run of fewer cases")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run Roomcast under py-spy; profiles go next to the results",
+    )
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
     peers = args.peers.split(",") if args.peers else available_peers()
     results: dict[str, Any] = {"scenarios": {}}
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H%M")
+    (BENCH / "results").mkdir(exist_ok=True)
     for name in args.scenarios.split(","):
         scenario = SCENARIOS[name]
         cases = scenario.quick_cases if args.quick else scenario.cases
@@ -374,13 +399,16 @@ def main() -> int:
             for _ in range(runs):
                 for peer in these:
                     command = scenario.server.get(peer, PEERS[peer])
-                    run = run_once(command, scenario.script, script_args)
+                    profile = None
+                    if args.profile and peer == "roomcast":
+                        slug = case.replace(",", "").replace(" ", "-")
+                        profile = BENCH / "results" / f"{stamp}-{name}-{slug}-roomcast.txt"
+                    run = run_once(command, scenario.script, script_args, profile)
                     scenario.derive(run)
                     run.update(peer=peer, case=case)
                     by_peer[peer].append(run)
                     print(json.dumps(run), file=sys.stderr, flush=True)
             results["scenarios"][name][case] = by_peer
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H%M")
     report = write_report(results, stamp)
     print(report.read_text())
     return 0

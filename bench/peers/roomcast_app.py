@@ -13,6 +13,7 @@ from typing import Any
 
 from serving import serve
 
+from roomcast.gc_tuning import tune_gc_for_connections
 from roomcast.transport.engine_server import EngineServer
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.socketio_server import SioConnection, SioServer
@@ -60,4 +61,10 @@ async def _app(scope: Any, receive: Any, send: Any) -> None:
 ENGINE = build_app()
 
 if __name__ == "__main__":
-    serve(_app, lifespan="off", ws=FramedWebSocketProtocol, ws_ping_interval=None)
+    serve(
+        _app,
+        lifespan="off",
+        ws=FramedWebSocketProtocol,
+        ws_ping_interval=None,
+        before_start=tune_gc_for_connections,
+    )

@@ -16,6 +16,7 @@ from serving import serve
 
 from roomcast.app import create_app
 from roomcast.config import load_settings
+from roomcast.gc_tuning import tune_gc_for_connections
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
 if __name__ == "__main__":
@@ -25,5 +26,9 @@ if __name__ == "__main__":
             environ={},
         )
         serve(
-            create_app(settings), lifespan="on", ws=FramedWebSocketProtocol, ws_ping_interval=None
+            create_app(settings),
+            lifespan="on",
+            ws=FramedWebSocketProtocol,
+            ws_ping_interval=None,
+            before_start=tune_gc_for_connections,
         )

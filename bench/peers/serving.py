@@ -28,7 +28,13 @@ async def _serve(app: Any, port: int, options: dict[str, Any]) -> None:
     await task
 
 
-def serve(app: Any, **options: Any) -> None:
-    """Serve ``app`` on the port given as the first argument (0: any free port)."""
+def serve(app: Any, *, before_start: Any = None, **options: Any) -> None:
+    """Serve ``app`` on the port given as the first argument (0: any free port).
+
+    ``before_start`` runs just before serving (Roomcast's peers tune the GC there, as
+    ``roomcast serve`` does).
+    """
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    if before_start is not None:
+        before_start()
     uvloop.run(_serve(app, port, options))

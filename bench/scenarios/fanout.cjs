@@ -1,33 +1,55 @@
 // Fan-out: N receivers in one room and one sender that broadcasts to it.
 // Usage: node fanout.cjs --port P --receivers N --seconds S [--size 200] [--window 64]
+//        [--client lean|ws]
 // Keeps `window` broadcasts' worth of deliveries outstanding, checks every receiver got
 // every sequence number in order, and reports deliveries/s, lost and reordered.
-const { Pause, drain, parseArgs, open, openMany, report, fail } = require("./wire.cjs");
+// Receivers are lean connections (wire.openLean) by default; `--client ws` uses the `ws`
+// package instead, a generator with less room, to show whether the generator was the limit.
+const wire = require("./wire.cjs");
 
-const args = parseArgs({ port: 0, receivers: 100, seconds: 5, size: 200, window: 64 });
+const { Pause, drain, parseArgs, open, openMany, openManyLean, report, fail, cpuSeconds } = wire;
+const { uintAt, hasPrefix } = wire;
+
+const args = parseArgs({ port: 0, receivers: 100, seconds: 5, size: 200, window: 64, client: "lean" });
 const ROOM = "bench";
+const PREFIX_TEXT = '42["m",{"seq":';
+const PREFIX = Buffer.from(PREFIX_TEXT);
 
 async function main() {
-  const { port, receivers, seconds, size, window } = args;
-  const sockets = await openMany(port, receivers, () => [ROOM]);
+  const { port, receivers, seconds, size, window, client } = args;
+  if (client !== "lean" && client !== "ws") throw new Error("--client is lean or ws");
+  const sockets =
+    client === "lean"
+      ? await openManyLean(port, receivers, () => [ROOM])
+      : await openMany(port, receivers, () => [ROOM]);
   const sender = await open(port, [ROOM]); // also in the room, but not counted
   let delivered = 0;
   let reordered = 0;
+  let broken = null;
   let lastDelivery = 0;
   let onDelivery = () => {};
-  const prefix = '42["m",{"seq":';
-  for (const ws of sockets) {
-    let expected = 0;
-    ws.on("message", (data) => {
-      const text = data.toString();
-      if (!text.startsWith(prefix)) return;
-      const seq = parseInt(text.slice(prefix.length), 10);
-      if (seq !== expected) reordered += 1;
-      expected = seq + 1;
-      delivered += 1;
-      lastDelivery = performance.now();
-      onDelivery();
-    });
+  const receive = (seq, state) => {
+    if (seq !== state.expected) reordered += 1;
+    state.expected = seq + 1;
+    delivered += 1;
+    lastDelivery = performance.now();
+    onDelivery();
+  };
+  for (const socket of sockets) {
+    const state = { expected: 0 };
+    if (client === "lean") {
+      socket.onClose = (reason) => {
+        broken = broken || reason;
+      };
+      socket.onText = (data, start, end) => {
+        if (hasPrefix(data, start, end, PREFIX)) receive(uintAt(data, start + PREFIX.length, end), state);
+      };
+    } else {
+      socket.on("message", (data) => {
+        const text = data.toString();
+        if (text.startsWith(PREFIX_TEXT)) receive(parseInt(text.slice(PREFIX_TEXT.length), 10), state);
+      });
+    }
   }
 
   const frameOverhead = `42["m",{"seq":000000,"pad":""}]`.length;
@@ -44,7 +66,7 @@ async function main() {
   onDelivery = () => {
     if (pause.waiting && sent * receivers - delivered <= lowWater) pause.wake();
   };
-  while (performance.now() < stopAt) {
+  while (performance.now() < stopAt && !broken) {
     while (sent * receivers - delivered < window * receivers) {
       sender.send(`42["bcast","${ROOM}",{"seq":${sent},"pad":"${pad}"}]`);
       sent += 1;
@@ -52,20 +74,22 @@ async function main() {
     await pause.wait();
   }
   const expectedTotal = sent * receivers;
-  await drain(() => delivered >= expectedTotal);
-  const cpu = process.cpuUsage(cpuStart);
+  await drain(() => delivered >= expectedTotal || broken);
+  const cpu = cpuSeconds(cpuStart);
   console.log("END");
   const elapsed = (lastDelivery - start) / 1000;
-  for (const ws of [...sockets, sender]) ws.terminate();
+  for (const socket of [...sockets, sender]) socket.terminate();
+  if (broken) throw new Error(broken);
   report({
     receivers,
+    client,
     sent,
     deliveries: delivered,
     seconds: elapsed,
     deliveries_per_s: delivered / elapsed,
     lost: expectedTotal - delivered,
     reordered,
-    loadgen_cpu_s: (cpu.user + cpu.system) / 1e6,
+    loadgen_cpu_s: cpu,
   });
 }
 

@@ -22,6 +22,7 @@ from roomcast.config import (
     show_default,
 )
 from roomcast.core.errors import ConfigError
+from roomcast.gc_tuning import tune_gc_for_connections
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
 __all__ = ["main"]
@@ -159,6 +160,7 @@ def serve(settings: Settings) -> int:
     )
     server = _Server(config)
     server.roomcast = app
+    tune_gc_for_connections()
     print(_banner(settings, sock.getsockname()[1]), flush=True)
     # After its graceful shutdown uvicorn re-raises the signal that stopped it: Ctrl+C would
     # end in a KeyboardInterrupt traceback and SIGTERM in death by signal. Both end here.

@@ -213,6 +213,8 @@ class Decoder:
     malformed input; the caller closes the connection.
     """
 
+    __slots__ = ("_expected", "_max_attachments", "_pending")
+
     def __init__(self, *, max_attachments: int = 10) -> None:
         self._max_attachments = max_attachments
         self._pending: SioPacket | None = None

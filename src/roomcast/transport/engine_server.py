@@ -32,6 +32,7 @@ from roomcast.transport.asgi import (
 from roomcast.transport.engine_session import NOOP, EngineSession, Frame
 from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText, wire_frame
 from roomcast.transport.origins import OriginPolicy
+from roomcast.transport.timer_wheel import TimerWheel
 
 __all__ = ["EngineHandler", "EngineServer"]
 
@@ -90,6 +91,11 @@ class EngineServer:
         self.sessions: dict[str, EngineSession] = {}
         self._polling_busy: set[tuple[str, str]] = set()
         self._dirty: list[EngineSession] = []
+        # Heartbeats due within a tick share one loop timer; a tick is a small fraction of
+        # the ping interval and timeout, so pings and timeouts are at most that early.
+        tick = min(0.5, max(0.005, min(ping_interval, ping_timeout) / 25))
+        self.ping_wheel: TimerWheel[EngineSession] = TimerWheel(tick, EngineSession.ping_due)
+        self.pong_wheel: TimerWheel[EngineSession] = TimerWheel(tick, EngineSession.pong_overdue)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -352,9 +358,21 @@ class EngineServer:
     ) -> None:
         extension = scope.get("extensions", {}).get(FRAME_EXTENSION)
         framed = extension is not None
+        writer: asyncio.Task[None] | None = None
+
+        def ensure_writer() -> None:
+            nonlocal writer
+            if writer is None or writer.done():
+                writer = asyncio.create_task(self._write_websocket(session, send, framed))
+
         if framed and "write" in extension:
+            # Direct writes; a writer task only when back-pressure or closing needs one.
             session.direct_write = extension["write"]
-        writer = asyncio.create_task(self._write_websocket(session, send, framed))
+            session.ensure_writer = ensure_writer
+            if session.queue:
+                ensure_writer()
+        else:
+            ensure_writer()
         try:
             while not session.closed:
                 message = await receive()
@@ -374,7 +392,8 @@ class EngineServer:
         finally:
             if not session.closed:
                 session.close("transport error", notify_client=False)
-            await writer
+            if writer is not None:
+                await writer
 
     async def _write_websocket(self, session: EngineSession, send: Send, framed: bool) -> None:
         try:
@@ -393,6 +412,8 @@ class EngineServer:
                 if session.closed:
                     await send({"type": "websocket.close", "code": 1000})
                     return
+                if session.direct_write is not None and not session.queue:
+                    return  # drained: direct writes take over again
         except Exception as error:  # noqa: BLE001 -- task boundary: the peer is gone or the socket broke
             log.debug("WebSocket writer of %s stopped: %r", session.sid, error)
             session.close("transport error", notify_client=False)

@@ -7,8 +7,8 @@ subscriber's queue, so it is encoded once.
 A WebSocket session whose server offers a synchronous write (see
 :mod:`roomcast.transport.ws_protocol`) is marked dirty on send and flushed with every
 other dirty session in one callback per event-loop pass: a broadcast to N sessions costs
-N appends and N socket writes, not N task wake-ups. Its writer task only runs when the
-socket is back-pressured, and to send the close frame. Without that write, the writer
+N appends and N socket writes, not N task wake-ups. Its writer task only exists while
+the socket is back-pressured, and to send the close frame. Without that write, the writer
 task drains the queue; a long-polling session is drained by its pending GET request.
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -45,14 +44,15 @@ class EngineSession:
     __slots__ = (
         "_closed_event",
         "_dirty",
-        "_ping_handle",
+        "_ping_tick",
+        "_pong_tick",
         "_server",
-        "_timeout_handle",
         "_wakeup",
         "close_reason",
         "closed",
         "context",
         "direct_write",
+        "ensure_writer",
         "queue",
         "remote",
         "sid",
@@ -68,7 +68,7 @@ class EngineSession:
         self.sid = sid
         self.transport: TransportName = transport
         self.remote = remote
-        self.queue: deque[Frame] = deque()
+        self.queue: list[Frame] = []  # a list: an empty deque already costs 0.7 KiB
         self.closed = False
         self.close_reason = ""
         self.upgrading = False
@@ -79,11 +79,15 @@ class EngineSession:
         #: True while the writer task holds frames it has taken but not yet written:
         #: direct writes then wait their turn, so frames never overtake each other.
         self.writer_busy = False
+        #: Starts the transport's writer task if it is not running (direct-write sessions
+        #: run one only while back-pressured or closing).
+        self.ensure_writer: Callable[[], None] | None = None
         self._dirty = False
         self._wakeup: asyncio.Future[None] | None = None
         self._closed_event: asyncio.Event | None = None
-        self._ping_handle: asyncio.TimerHandle | None = None
-        self._timeout_handle: asyncio.TimerHandle | None = None
+        # Ticks of the server's timer wheels this session is due at (None: not waiting).
+        self._ping_tick: int | None = None
+        self._pong_tick: int | None = None
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -123,6 +127,8 @@ class EngineSession:
             self.send(frame)
 
     def _wake(self) -> None:
+        if self.ensure_writer is not None:
+            self.ensure_writer()
         waiter = self._wakeup
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -139,8 +145,7 @@ class EngineSession:
         await asyncio.shield(waiter)
 
     def take_frames(self) -> list[Frame]:
-        frames = list(self.queue)
-        self.queue.clear()
+        frames, self.queue = self.queue, []
         return frames
 
     def polling_payload(self) -> str:
@@ -163,23 +168,24 @@ class EngineSession:
     # -- heartbeat -------------------------------------------------------------------------
 
     def start_heartbeat(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._ping_handle = loop.call_later(self._server.ping_interval, self._ping)
+        self._ping_tick = self._server.ping_wheel.add(self._server.ping_interval, self)
 
-    def _ping(self) -> None:
-        if self.closed:
+    def ping_due(self, tick: int) -> None:
+        """Called by the server's ping wheel: send a ping and wait for its pong."""
+        if self.closed or tick != self._ping_tick:
             return
+        self._ping_tick = None
         self.send(PING)
-        loop = asyncio.get_running_loop()
-        self._timeout_handle = loop.call_later(self._server.ping_timeout, self._ping_timed_out)
+        self._pong_tick = self._server.pong_wheel.add(self._server.ping_timeout, self)
 
-    def _ping_timed_out(self) -> None:
-        self.close("ping timeout", notify_client=False)
+    def pong_overdue(self, tick: int) -> None:
+        """Called by the server's pong wheel once the ping timeout has passed."""
+        if not self.closed and tick == self._pong_tick:
+            self.close("ping timeout", notify_client=False)
 
     def on_pong(self) -> None:
-        if self._timeout_handle is not None:
-            self._timeout_handle.cancel()
-            self._timeout_handle = None
+        if self._pong_tick is not None:
+            self._pong_tick = None
             self.start_heartbeat()
 
     # -- closing ---------------------------------------------------------------------------
@@ -196,9 +202,7 @@ class EngineSession:
             self.queue.append(CLOSE)
         self.closed = True
         self.close_reason = reason
-        for handle in (self._ping_handle, self._timeout_handle):
-            if handle is not None:
-                handle.cancel()
+        self._ping_tick = self._pong_tick = None  # the wheels skip this session from now on
         self._server.forget(self)
         self._wake()
         if self._closed_event is not None:

@@ -247,6 +247,9 @@ class SioServer:
         if session.closed:
             return
         client.connections[namespace] = conn
+        if client.connect_timer is not None:  # in a namespace: the deadline is met
+            client.connect_timer.cancel()
+            client.connect_timer = None
         if conn.pid is not None:
             self._live[conn.pid] = conn
         reply: dict[str, Any] = {"sid": conn.sid}

@@ -10,6 +10,9 @@ that succeeds only when the connection is open and not back-pressured. It lets a
 broadcast reach a thousand sockets in one pass of the event loop instead of waking a
 thousand writer tasks; on ``False`` the app falls back to the awaited send. Apps see the
 ``roomcast.websocket.frame`` scope extension only when it is available.
+
+Its receive queue and writable flag are the slim ones of :mod:`roomcast.transport.slim_sync`,
+and it lets go of the handshake once accepted: an idle connection costs several KiB less.
 """
 
 from __future__ import annotations
@@ -20,12 +23,20 @@ from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE
+from roomcast.transport.slim_sync import SlimEvent, SlimQueue
 
 __all__ = ["FramedWebSocketProtocol"]
 
 
 class FramedWebSocketProtocol(WebSocketsSansIOProtocol):
     """The sans-I/O websockets protocol of uvicorn, accepting pre-framed messages."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Same interface as the asyncio originals, as uvicorn uses them.
+        self.queue = SlimQueue()  # type: ignore[assignment]
+        self.writable = SlimEvent()  # type: ignore[assignment]
+        self.writable.set()
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -48,6 +59,10 @@ class FramedWebSocketProtocol(WebSocketsSansIOProtocol):
     async def send(self, message: Any) -> None:
         if message["type"] != FRAME_MESSAGE:
             await super().send(message)
+            if message["type"] == "websocket.accept" and self.handshake_complete:
+                # The handshake's request and response (headers and all, about 2 KiB)
+                # are not used again; an idle connection need not keep them.
+                self.request = self.response = None  # type: ignore[assignment]
             return
         await self.writable.wait()
         # Frames are never fragmented, so a whole frame may go between the library's own.
