@@ -10,6 +10,7 @@ import pytest
 from roomcast.protocol.errors import ProtocolError
 from roomcast.protocol.socketio import (
     Decoder,
+    EncodedJSON,
     PacketType,
     SioPacket,
     dumps,
@@ -439,3 +440,19 @@ def test_nesting_depth_never_escapes_as_recursion_error(depth: int) -> None:
                 decoder.feed(frame)
         except ProtocolError:
             pass
+
+
+@pytest.mark.parametrize(
+    ("namespace", "ack_id", "expected"),
+    [("/", 7, '37[{"ok":true}]'), ("/admin", None, '3/admin,[{"ok":true}]')],
+)
+def test_pre_encoded_data_goes_into_the_packet_as_it_is(
+    namespace: str, ack_id: int | None, expected: str
+) -> None:
+    packet = SioPacket(PacketType.ACK, namespace, EncodedJSON('[{"ok":true}]'), ack_id)
+    assert encode(packet) == [expected]
+
+
+def test_a_pre_encoded_event_decodes_as_the_same_event() -> None:
+    text = encode_event("/", EncodedJSON('["message",{"text":"hé"},"e-1"]'))
+    assert text == encode_event("/", ["message", {"text": "hé"}, "e-1"])

@@ -95,6 +95,9 @@ def _encode(packet: SioPacket) -> list[str | bytes]:
     packet_type = packet.type
     attachments: list[bytes] = []
     data = packet.data
+    if isinstance(data, EncodedJSON):
+        head = str(int(packet_type)) + ("" if packet.namespace == "/" else packet.namespace + ",")
+        return [head + ("" if packet.id is None else str(packet.id)) + data.text]
     if data is not None and packet_type in (PacketType.EVENT, PacketType.ACK) and _has_binary(data):
         data = _deconstruct(data, attachments)
         packet_type = PacketType(packet_type + 3)  # EVENT -> BINARY_EVENT, ACK -> BINARY_ACK
@@ -110,10 +113,23 @@ def _encode(packet: SioPacket) -> list[str | bytes]:
     return [head, *attachments]
 
 
-def encode_event(namespace: str, args: list[Any]) -> str:
+class EncodedJSON:
+    """JSON text already encoded (by :func:`dumps`), to be put in a packet as it is.
+
+    A chat message is encoded once and the same text goes into its ack, its broadcast
+    and the bus; encoding it three times was a fifth of a send's CPU time.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def encode_event(namespace: str, args: list[Any] | EncodedJSON) -> str:
     """The text of an EVENT packet with no ack and no binary data: the broadcast fast path."""
     prefix = "2" if namespace == "/" else f"2{namespace},"
-    return prefix + dumps(args)
+    return prefix + (args.text if isinstance(args, EncodedJSON) else dumps(args))
 
 
 def _parse_json(text: str) -> Any:

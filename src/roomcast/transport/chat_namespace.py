@@ -8,7 +8,6 @@ place. Messages are stored before they are acked, then fanned out through the bu
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -29,6 +28,7 @@ from roomcast.core.validation import (
     parse_typing,
 )
 from roomcast.ports import Bus, MessageDraft, Sender, Store
+from roomcast.protocol.socketio import EncodedJSON, dumps
 from roomcast.transport.socketio_server import SioConnection, SioServer
 
 __all__ = ["MESSAGES_CHANNEL", "ChatNamespace"]
@@ -39,7 +39,8 @@ MESSAGES_CHANNEL = "roomcast.messages"
 NAMESPACE = "/"
 RESUME_LIMIT = 500  # messages a join with `since` returns at once; `more` says if there are others
 
-Handler = Callable[[SioConnection, Any], Awaitable[dict[str, Any]]]
+# A handler's result goes into the ack after "ok": true; EncodedJSON is the whole ack, ready.
+Handler = Callable[[SioConnection, Any], Awaitable[dict[str, Any] | EncodedJSON]]
 
 
 def _now_ms() -> int:
@@ -84,8 +85,9 @@ class ChatNamespace:
         await self._bus.subscribe(MESSAGES_CHANNEL, self._on_published)
 
     def _on_published(self, channel: str, payload: bytes) -> None:
-        message = json.loads(payload)
-        self._sio.broadcast(NAMESPACE, message["room"], "message", message)
+        # "<room>\n<message JSON>": room names have no newline, and the JSON is not decoded.
+        room, _, message = payload.decode("utf-8").partition("\n")
+        self._sio.broadcast_encoded(NAMESPACE, room, "message", message)
 
     # -- connection lifecycle --------------------------------------------------------------
 
@@ -118,7 +120,9 @@ class ChatNamespace:
             if not watch and self.presence.room(room).remove(member.id, conn.sid):
                 self._broadcast_presence(room)
 
-    async def on_event(self, conn: SioConnection, event: str, args: list[Any]) -> list[Any] | None:
+    async def on_event(
+        self, conn: SioConnection, event: str, args: list[Any]
+    ) -> list[Any] | EncodedJSON | None:
         handler = self._handlers.get(event)
         try:
             if not conn.data["bucket"].allow(self._monotonic()):
@@ -128,6 +132,8 @@ class ChatNamespace:
             result = await handler(conn, args[0] if args else None)
         except RoomcastError as error:
             return [{"ok": False, "error": error.to_wire()}]
+        if isinstance(result, EncodedJSON):
+            return result
         return [{"ok": True, **result}]
 
     # -- events ----------------------------------------------------------------------------
@@ -175,7 +181,7 @@ class ChatNamespace:
         member: Sender = conn.data["member"]
         return member
 
-    async def _send(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+    async def _send(self, conn: SioConnection, payload: Any) -> EncodedJSON:
         request = parse_send(payload, self._limits)
         member = self._require_joined(conn, request.room)
         draft = MessageDraft(
@@ -188,11 +194,12 @@ class ChatNamespace:
             cid=request.cid,
         )
         message = await self._store.append(draft)
-        wire = message.to_wire()
+        # Encoded once: the same text is published, broadcast and acked.
+        text = dumps(message.to_wire())
         if self.presence.room(request.room).set_typing(member.id, False):
             self._broadcast_typing(request.room, member, False)
-        await self._bus.publish(MESSAGES_CHANNEL, json.dumps(wire).encode("utf-8"))
-        return {"message": wire}
+        await self._bus.publish(MESSAGES_CHANNEL, f"{request.room}\n{text}".encode())
+        return EncodedJSON(f'[{{"ok":true,"message":{text}}}]')
 
     async def _typing(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
         request = parse_typing(payload)

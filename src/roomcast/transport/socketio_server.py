@@ -37,7 +37,9 @@ class NamespaceHandler(Protocol):
     async def on_connect(self, conn: SioConnection, auth: dict[str, Any], recovered: bool) -> None:
         """Accept (return) or refuse (raise RoomcastError) a connection."""
 
-    async def on_event(self, conn: SioConnection, event: str, args: list[Any]) -> list[Any] | None:
+    async def on_event(
+        self, conn: SioConnection, event: str, args: list[Any]
+    ) -> list[Any] | sio.EncodedJSON | None:
         """Handle an event; the returned list is sent as the ack's arguments."""
 
     def on_disconnect(self, conn: SioConnection, reason: str) -> None:
@@ -138,14 +140,19 @@ class SioServer:
         With connection-state recovery on, the event carries a recovery offset as its
         last argument (as socket.io 4.6+ does) and is kept for replay.
         """
-        payload: list[Any] = [event, *args]
+        self.broadcast_encoded(namespace, room, event, ",".join(map(sio.dumps, args)))
+
+    def broadcast_encoded(self, namespace: str, room: str, event: str, args_json: str) -> None:
+        """:meth:`broadcast` with the arguments already JSON-encoded, comma-separated."""
+        head = "[" + sio.dumps(event) + ("," + args_json if args_json else "")
         if self.recovery is not None:
             offset = self.recovery.next_offset()
-            payload.append(offset)
-            text = "4" + sio.encode_event(namespace, payload)
+            text = "4" + sio.encode_event(
+                namespace, sio.EncodedJSON(head + "," + sio.dumps(offset) + "]")
+            )
             self.recovery.record(offset, namespace, room, text, self._clock())
         else:
-            text = "4" + sio.encode_event(namespace, payload)
+            text = "4" + sio.encode_event(namespace, sio.EncodedJSON(head + "]"))
         members = self._rooms.get((namespace, room))
         if not members:
             return
