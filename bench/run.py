@@ -88,7 +88,13 @@ def _rss_per_connection(run: dict[str, Any]) -> None:
         run["kib_per_connection"] = grown / connections
 
 
+def _cost_per_delivery(run: dict[str, Any]) -> None:
+    if run.get("deliveries") and run.get("server_cpu_s"):
+        run["server_us_per_delivery"] = 1e6 * run["server_cpu_s"] / run["deliveries"]
+
+
 DELIVERIES = Metric("deliveries_per_s", "deliveries/s", "/s", higher_is_better=True)
+COST = Metric("server_us_per_delivery", "server CPU per delivery", "us", False, digits=2)
 
 SCENARIOS: dict[str, Scenario] = {
     scenario.name: scenario
@@ -104,7 +110,8 @@ SCENARIOS: dict[str, Scenario] = {
             quick_cases={
                 f"{n} receivers": ["--receivers", str(n), "--seconds", "2"] for n in (100, 1000)
             },
-            metrics=(DELIVERIES,),
+            metrics=(DELIVERIES, COST),
+            derive=_cost_per_delivery,
         ),
         Scenario(
             "latency",
@@ -178,6 +185,16 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     )
 }  # fmt: skip
+
+
+#: Cases a peer is not run in, and why (shown under the table).
+SKIPPED: dict[str, tuple[set[str], str]] = {
+    "flask-socketio-threading": (
+        {"5000 receivers", "5,000 connections", "10,000 connections"},
+        "Werkzeug's threaded server runs four threads per connection; thousands of "
+        "connections mean tens of thousands of threads on a two-core machine",
+    ),
+}
 
 
 def _raise_fd_limit() -> None:
@@ -353,6 +370,12 @@ def markdown(results: dict[str, Any], stamp: str) -> str:
                     + f" | {_cpu_percent(runs, 'server_cpu_s')} "
                     + f"| {_cpu_percent(runs, 'loadgen_cpu_s')} | {failed}/{len(runs)} |"
                 )
+    skipped = [
+        f"- {peer}: not run with {', '.join(sorted(cases))}: {why}."
+        for peer, (cases, why) in SKIPPED.items()
+    ]
+    if skipped:
+        lines += ["", *skipped]
     return "\n".join(lines) + "\n"
 
 
@@ -395,9 +418,10 @@ def main() -> int:
         these = [peer for peer in peers if not scenario.peers or peer in scenario.peers]
         results["scenarios"][name] = {}
         for case, script_args in cases.items():
-            by_peer: dict[str, list[dict[str, Any]]] = {peer: [] for peer in these}
+            running = [p for p in these if case not in SKIPPED.get(p, (set(), ""))[0]]
+            by_peer: dict[str, list[dict[str, Any]]] = {peer: [] for peer in running}
             for _ in range(runs):
-                for peer in these:
+                for peer in running:
                     command = scenario.server.get(peer, PEERS[peer])
                     profile = None
                     if args.profile and peer == "roomcast":
@@ -411,6 +435,8 @@ def main() -> int:
             results["scenarios"][name][case] = by_peer
     report = write_report(results, stamp)
     print(report.read_text())
+    if Path(PEER_PYTHON).exists():  # the chart needs matplotlib, in bench/.venv
+        subprocess.run([PEER_PYTHON, str(BENCH / "chart.py"), str(report.with_suffix(".json"))])
     return 0
 
 

@@ -4,7 +4,7 @@ A full (oldest-generation) collection visits every live object. Each connection 
 about a hundred, so with 10,000 connections a full pass takes a few hundred milliseconds,
 and CPython's default thresholds run one every time the long-lived set has grown by a
 quarter: during an arrival storm that was about half of the server's CPU (measured with
-``bench/``: 1,300 connection set-ups per second, 2,100 with these settings). Short-lived
+``bench/``: about 1,300 set-ups per second, 1,500-2,100 with these settings). Short-lived
 cycles (uvicorn's HTTP protocol object, dropped at each WebSocket upgrade) are still
 collected by the young generations as before.
 """
