@@ -4,47 +4,37 @@
 // Reports acked sends/s, ack latency percentiles, and checks the store's offsets: per room
 // the acks must carry 1, 2, 3, ... with no gap, every acked message must come back as a
 // broadcast in order, and the room's last offset must equal the number of acks.
-const { WebSocket, drain, socketUrl, parseArgs, percentile, report, fail } = require("./wire.cjs");
+const { drain, open, parseArgs, percentile, report, fail } = require("./wire.cjs");
 
 const args = parseArgs({ port: 0, senders: 100, seconds: 5, size: 200, warmup: 1 });
 
 // A chat connection: Socket.IO connect with auth {name}, then acked events by id.
-function chatConnection(port, name) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(socketUrl(port), { perMessageDeflate: false });
-    const pending = new Map();
-    let nextId = 0;
-    const conn = {
-      ws,
-      onMessage: () => {},
-      emit(event, payload) {
-        const id = nextId++;
-        ws.send(`42${id}${JSON.stringify([event, payload])}`);
-        return new Promise((done) => pending.set(id, done));
-      },
-    };
-    const timer = setTimeout(() => reject(new Error("connect timeout")), 30000);
-    ws.on("error", reject);
-    ws.on("message", (data) => {
-      const text = data.toString();
-      if (text === "2") return ws.send("3");
-      if (text[0] === "0") return ws.send(`40${JSON.stringify({ name })}`);
-      if (text.startsWith("40")) {
-        clearTimeout(timer);
-        return resolve(conn);
-      }
-      if (text.startsWith("44")) return reject(new Error(`connect refused: ${text}`));
-      if (text.startsWith("43")) {
-        const bracket = text.indexOf("[");
-        const id = Number(text.slice(2, bracket));
-        const done = pending.get(id);
-        pending.delete(id);
-        if (done) done(JSON.parse(text.slice(bracket))[0]);
-        return;
-      }
-      if (text.startsWith('42["message"')) conn.onMessage(JSON.parse(text.slice(2))[1]);
-    });
+async function chatConnection(port, name) {
+  const ws = await open(port, [], { auth: { name } });
+  const pending = new Map();
+  let nextId = 0;
+  const conn = {
+    ws,
+    onMessage: () => {},
+    emit(event, payload) {
+      const id = nextId++;
+      ws.send(`42${id}${JSON.stringify([event, payload])}`);
+      return new Promise((done) => pending.set(id, done));
+    },
+  };
+  ws.on("message", (data) => {
+    const text = data.toString();
+    if (text.startsWith("43")) {
+      const bracket = text.indexOf("[");
+      const id = Number(text.slice(2, bracket));
+      const done = pending.get(id);
+      pending.delete(id);
+      if (done) done(JSON.parse(text.slice(bracket))[0]);
+    } else if (text.startsWith('42["message"')) {
+      conn.onMessage(JSON.parse(text.slice(2))[1]);
+    }
   });
+  return conn;
 }
 
 async function main() {

@@ -7,7 +7,7 @@
 // package instead, a generator with less room, to show whether the generator was the limit.
 const wire = require("./wire.cjs");
 
-const { Pause, drain, parseArgs, open, openMany, openManyLean, report, fail, cpuSeconds } = wire;
+const { Pause, drain, endWindow, parseArgs, open, openMany, openManyLean, report, fail } = wire;
 const { uintAt, hasPrefix } = wire;
 
 const args = parseArgs({ port: 0, receivers: 100, seconds: 5, size: 200, window: 64, client: "lean" });
@@ -75,10 +75,8 @@ async function main() {
   }
   const expectedTotal = sent * receivers;
   await drain(() => delivered >= expectedTotal || broken);
-  const cpu = cpuSeconds(cpuStart);
-  console.log("END");
+  const cpu = endWindow(cpuStart, [...sockets, sender]);
   const elapsed = (lastDelivery - start) / 1000;
-  for (const socket of [...sockets, sender]) socket.terminate();
   if (broken) throw new Error(broken);
   report({
     receivers,

@@ -10,7 +10,7 @@
 // time it takes to read 100 sockets adds as little as possible to what it measures.
 const wire = require("./wire.cjs");
 
-const { drain, parseArgs, open, openManyLean, percentile, report, fail, cpuSeconds } = wire;
+const { drain, endWindow, parseArgs, open, openManyLean, percentile, report, fail } = wire;
 const { uintAt, hasPrefix, find } = wire;
 
 const args = parseArgs({ port: 0, receivers: 100, rate: 5000, seconds: 5, size: 200, warmup: 1 });
@@ -105,10 +105,7 @@ async function main() {
   });
   const expectedTotal = sent * receivers;
   await drain(() => delivered >= expectedTotal || broken);
-  const cpu = cpuSeconds(cpuStart);
-  console.log("END");
-  for (const lean of sockets) lean.terminate();
-  sender.terminate();
+  const cpu = endWindow(cpuStart, [...sockets, sender]);
   if (broken) throw new Error(broken);
 
   const latencies = samples.subarray(0, nSamples).sort();

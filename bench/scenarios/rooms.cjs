@@ -9,9 +9,8 @@
 // reordered. Connections are lean (wire.openLean) so the generator stays cheap.
 const wire = require("./wire.cjs");
 
-const { Pause, drain, parseArgs, openLean, openManyLean, report, fail, cpuSeconds } = wire;
-const { uintAt, hasPrefix, find } =
-  wire;
+const { Pause, drain, endWindow, parseArgs, openLean, openManyLean, report, fail } = wire;
+const { uintAt, hasPrefix, find } = wire;
 
 const args = parseArgs({
   port: 0,
@@ -102,10 +101,7 @@ async function main() {
   }
   const expectedTotal = sent * members;
   await drain(() => delivered >= expectedTotal || broken);
-  const cpu = cpuSeconds(cpuStart);
-  console.log("END");
-  for (const lean of sockets) lean.terminate();
-  sender.terminate();
+  const cpu = endWindow(cpuStart, [...sockets, sender]);
   if (broken) throw new Error(broken);
   if (delivered === 0) throw new Error("nothing delivered");
   const elapsed = (lastDelivery - start) / 1000;

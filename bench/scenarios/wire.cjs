@@ -24,9 +24,9 @@ function socketUrl(port) {
   return `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
 }
 
-// Opens one connection to the default namespace and joins `rooms` (each acked with a
-// distinct id); resolves with the socket once every join is acked.
-function open(port, rooms, timeoutMs = 30000) {
+// Opens one connection to the default namespace (with `auth`, if given) and joins `rooms`
+// (each acked with a distinct id); resolves with the socket once every join is acked.
+function open(port, rooms, { auth = null, timeoutMs = 30000 } = {}) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(socketUrl(port), { perMessageDeflate: false });
     let stage = 0;
@@ -38,7 +38,9 @@ function open(port, rooms, timeoutMs = 30000) {
       if (text === "2") return ws.send("3");
       if (stage === 0 && text[0] === "0") {
         stage = 1;
-        ws.send("40");
+        ws.send(auth === null ? "40" : `40${JSON.stringify(auth)}`);
+      } else if (stage === 1 && text.startsWith("44")) {
+        reject(new Error(`connect refused: ${text}`));
       } else if (stage === 1 && text.startsWith("40")) {
         stage = 2;
         if (pending === 0) return done();
@@ -308,6 +310,15 @@ function openManyLean(port, count, roomsFor, concurrency = 50) {
   return openMany(port, count, roomsFor, concurrency, openLean);
 }
 
+// Ends the measured window: prints END (the harness samples the server there), closes
+// `sockets` and returns the generator's CPU seconds since `cpuStart`.
+function endWindow(cpuStart, sockets) {
+  const cpu = cpuSeconds(cpuStart);
+  console.log("END");
+  for (const socket of sockets) socket.terminate();
+  return cpu;
+}
+
 // The longest a generator waits for deliveries still on their way after it stops sending.
 const DRAIN_MS = 10000;
 
@@ -385,6 +396,7 @@ function fail(error) {
 
 module.exports = {
   DRAIN_MS,
+  endWindow,
   Pause,
   drain,
   WebSocket,

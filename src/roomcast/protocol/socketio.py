@@ -95,10 +95,13 @@ def _encode(packet: SioPacket) -> list[str | bytes]:
     packet_type = packet.type
     attachments: list[bytes] = []
     data = packet.data
-    if isinstance(data, EncodedJSON):
-        head = str(int(packet_type)) + ("" if packet.namespace == "/" else packet.namespace + ",")
-        return [head + ("" if packet.id is None else str(packet.id)) + data.text]
-    if data is not None and packet_type in (PacketType.EVENT, PacketType.ACK) and _has_binary(data):
+    encoded = isinstance(data, EncodedJSON)  # already JSON, and never binary
+    if (
+        not encoded
+        and data is not None
+        and packet_type in (PacketType.EVENT, PacketType.ACK)
+        and _has_binary(data)
+    ):
         data = _deconstruct(data, attachments)
         packet_type = PacketType(packet_type + 3)  # EVENT -> BINARY_EVENT, ACK -> BINARY_ACK
     head = str(int(packet_type))
@@ -108,7 +111,9 @@ def _encode(packet: SioPacket) -> list[str | bytes]:
         head += packet.namespace + ","
     if packet.id is not None:
         head += str(packet.id)
-    if data is not None:
+    if encoded:
+        head += data.text
+    elif data is not None:
         head += dumps(data)
     return [head, *attachments]
 

@@ -30,7 +30,7 @@ from roomcast.transport.asgi import (
     respond,
 )
 from roomcast.transport.engine_session import NOOP, EngineSession, Frame
-from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText, wire_frame
+from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText, wire_bytes
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.timer_wheel import TimerWheel
 
@@ -404,7 +404,7 @@ class EngineServer:
                 if framed:
                     # Everything queued goes out in one write: broadcasts as the bytes
                     # framed once for all subscribers, the rest framed here.
-                    await send({"type": FRAME_MESSAGE, "frame": b"".join(map(wire_frame, frames))})
+                    await send({"type": FRAME_MESSAGE, "frame": wire_bytes(frames)})
                 else:
                     for frame in frames:
                         await send(_asgi_message(frame))

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from roomcast.protocol.engineio import RECORD_SEPARATOR
-from roomcast.transport.frames import SharedText, wire_frame
+from roomcast.transport.frames import SharedText, wire_bytes
 
 if TYPE_CHECKING:
     from roomcast.transport.engine_server import EngineServer
@@ -114,11 +114,10 @@ class EngineSession:
         if not queue or self.closed:
             return  # closing already woke the writer, which sends what is left
         write = self.direct_write
-        if write is None or self.writer_busy:
-            self._wake()
-        elif write(b"".join(map(wire_frame, queue))):
+        assert write is not None, "only sessions with a direct write are marked dirty"
+        if not self.writer_busy and write(wire_bytes(queue)):
             queue.clear()
-        else:
+        else:  # the writer holds earlier frames, or the socket is full: it takes these too
             self._wake()
 
     def send_many(self, frames: Sequence[Frame]) -> None:

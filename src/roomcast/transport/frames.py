@@ -8,9 +8,11 @@ library's framing) and every subscriber's writer sends those same bytes through 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from websockets.frames import Frame, Opcode
 
-__all__ = ["FRAME_EXTENSION", "FRAME_MESSAGE", "SharedText", "wire_frame"]
+__all__ = ["FRAME_EXTENSION", "FRAME_MESSAGE", "SharedText", "wire_bytes", "wire_frame"]
 
 #: Scope extension a server advertises when it accepts pre-framed bytes.
 FRAME_EXTENSION = "roomcast.websocket.frame"
@@ -47,3 +49,8 @@ def wire_frame(frame: SharedText | str | bytes) -> bytes:
     if isinstance(frame, str):
         return Frame(Opcode.TEXT, frame.encode("utf-8")).serialize(mask=False)
     return Frame(Opcode.BINARY, frame).serialize(mask=False)
+
+
+def wire_bytes(frames: Iterable[SharedText | str | bytes]) -> bytes:
+    """Several queued frames as the bytes of one socket write."""
+    return b"".join(map(wire_frame, frames))

@@ -10,7 +10,7 @@ import json
 from roomcast.errors import BadRequest
 from roomcast.ports import MessageDraft
 
-__all__ = ["check_draft", "check_read_position", "idempotency_key"]
+__all__ = ["check_draft", "check_limit", "check_read_position", "idempotency_key"]
 
 _KINDS = frozenset({"text", "data", "system"})
 _INT64 = range(-(2**63), 2**63)
@@ -49,6 +49,12 @@ def check_draft(draft: MessageDraft) -> str | None:
         raise BadRequest(f"data is not JSON: {exc}") from None
     _check_text(encoded, "data")
     return encoded
+
+
+def check_limit(limit: int) -> None:
+    """A read's ``limit``: ``BadRequest`` if negative."""
+    if limit < 0:
+        raise BadRequest("limit must not be negative")
 
 
 def check_read_position(room: str, member_id: str, offset: int) -> None:

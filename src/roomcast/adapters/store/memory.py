@@ -9,8 +9,13 @@ import json
 from collections.abc import Sequence
 from uuid import uuid4
 
-from roomcast.adapters.store.checks import check_draft, check_read_position, idempotency_key
-from roomcast.errors import BadRequest, Unavailable
+from roomcast.adapters.store.checks import (
+    check_draft,
+    check_limit,
+    check_read_position,
+    idempotency_key,
+)
+from roomcast.errors import Unavailable
 from roomcast.ports import MessageDraft, RoomSummary, StoredMessage
 
 __all__ = ["MemoryStore"]
@@ -89,8 +94,7 @@ class MemoryStore:
         With both ``since`` and ``before``: offsets strictly between them, oldest first.
         """
         self._check_open()
-        if limit < 0:
-            raise BadRequest("limit must not be negative")
+        check_limit(limit)
         messages = self._messages.get(room, [])
         # Offsets are list positions + 1, so offset bounds are slice bounds.
         end = len(messages) if before is None else max(0, min(before - 1, len(messages)))

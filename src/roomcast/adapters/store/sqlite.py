@@ -31,7 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from roomcast.adapters.store.checks import check_draft, check_read_position, idempotency_key
+from roomcast.adapters.store.checks import (
+    check_draft,
+    check_limit,
+    check_read_position,
+    idempotency_key,
+)
 from roomcast.errors import BadRequest, ConfigError, Unavailable
 from roomcast.ports import MessageDraft, RoomSummary, Sender, StoredMessage
 
@@ -434,8 +439,7 @@ class SqliteStore:
 
         With both ``since`` and ``before``: offsets strictly between them, oldest first.
         """
-        if limit < 0:
-            raise BadRequest("limit must not be negative")
+        check_limit(limit)
         where = ["room = ?"]
         params: list[object] = [room]
         # Clamped to SQLite's integer range; the clamp changes no result.
