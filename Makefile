@@ -42,6 +42,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 # Re-pin after changing dependencies in pyproject.toml.
 requirements.lock:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
 	$(UV) pip compile -q --universal --python-version 3.11 --extra dev --generate-hashes \
 		pyproject.toml -o requirements.lock
 
@@ -76,6 +77,7 @@ bench/.venv/.installed: bench/requirements.lock
 
 # Re-pin after changing bench/requirements.in.
 bench/requirements.lock:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
 	$(UV) pip compile -q --generate-hashes --python-version 3.11 bench/requirements.in \
 		-o bench/requirements.lock
 
