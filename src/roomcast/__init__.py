@@ -1,5 +1,25 @@
 """Roomcast: a self-hosted real-time server — chat rooms and live feeds over Socket.IO."""
 
-__all__ = ["__version__"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from roomcast.client.publisher import AsyncPublisher, Publisher
+
+__all__ = ["AsyncPublisher", "Publisher", "__version__"]
 
 __version__ = "0.1.0"
+
+# The clients load on first use: `roomcast serve` and `import roomcast` stay light.
+_LAZY = {
+    "AsyncPublisher": "roomcast.client.publisher",
+    "Publisher": "roomcast.client.publisher",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'roomcast' has no attribute {name!r}")

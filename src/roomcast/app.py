@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from roomcast.adapters.bus.local import LocalBus
 from roomcast.adapters.store.memory import MemoryStore
@@ -18,8 +19,10 @@ from roomcast.ports import Bus, Store
 from roomcast.transport.asgi import Receive, Scope, Send
 from roomcast.transport.chat_namespace import ChatNamespace
 from roomcast.transport.engine_server import EngineServer
+from roomcast.transport.http_api import API_PREFIX, create_api
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.pages import page_routes
+from roomcast.transport.rooms import RoomService
 from roomcast.transport.socketio_server import SioServer
 
 __all__ = ["RoomcastApp", "create_app"]
@@ -42,6 +45,7 @@ class RoomcastApp:
     settings: Settings
     store: Store
     bus: Bus
+    rooms: RoomService
     sio: SioServer
     chat: ChatNamespace
     engine: EngineServer
@@ -62,6 +66,8 @@ def create_app(settings: Settings) -> RoomcastApp:
     """Wire store, bus, Socket.IO, chat and pages together; nothing starts until lifespan."""
     store = _make_store(settings)
     bus = LocalBus()
+    rooms = RoomService(store, bus, retention_interval=settings.retention_interval)
+    limits = Limits(settings.max_text, settings.max_data, settings.history_page)
     sio = SioServer(
         connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
     )
@@ -69,7 +75,8 @@ def create_app(settings: Settings) -> RoomcastApp:
         sio,
         store,
         bus,
-        limits=Limits(settings.max_text, settings.max_data, settings.history_page),
+        rooms,
+        limits=limits,
         rate=settings.rate,
         burst=settings.burst,
     )
@@ -100,13 +107,19 @@ def create_app(settings: Settings) -> RoomcastApp:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
         await bus.start()
+        await rooms.start()
         await chat.start()
         try:
             yield
         finally:
             engine.close_all("server shutting down")
+            await rooms.stop()
             await bus.stop()
             await store.close()
 
-    pages = Starlette(routes=page_routes(health), lifespan=lifespan)
-    return RoomcastApp(settings, store, bus, sio, chat, engine, pages)
+    api = create_api(
+        store, rooms, limits=limits, max_body=settings.max_payload, origins=settings.origins
+    )
+    routes = [Mount(API_PREFIX, app=api), *page_routes(health)]
+    pages = Starlette(routes=routes, lifespan=lifespan)
+    return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages)

@@ -12,16 +12,19 @@ import uvicorn
 
 from roomcast import __version__
 from roomcast.app import RoomcastApp, create_app
+from roomcast.commands.keys import run_key_command
+from roomcast.commands.publish import run_publish, run_room
 from roomcast.config import (
     SETTING_FIELDS,
     Settings,
+    client_variable,
     env_var,
     flag_name,
     load_settings,
     parse_value,
     show_default,
 )
-from roomcast.core.errors import ConfigError
+from roomcast.core.errors import ConfigError, RoomcastError
 from roomcast.gc_tuning import tune_gc_for_connections
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
@@ -30,10 +33,45 @@ __all__ = ["main"]
 DESCRIPTION = """\
 Roomcast: live chat rooms and live feeds over Socket.IO, on SQLite, in one command.
 
-  roomcast serve                 chat at http://127.0.0.1:8000, history in ./roomcast-data
-  roomcast serve --port 9000     another port
-  roomcast serve --help          every setting of the server
+  roomcast serve                       chat at http://127.0.0.1:8000, history in ./roomcast-data
+  roomcast serve --port 9000           another port
+  roomcast serve --help                every setting of the server
+  roomcast key create cron             an API key for publishing (shown once)
+  roomcast publish ticker '{"n": 4.2}' publish JSON data into a room (needs ROOMCAST_KEY)
+  roomcast room ticker --feed          only publishers post in the room
 """
+
+
+def _add_settings(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
+    for field in SETTING_FIELDS:
+        if names is None or field.name in names:
+            parser.add_argument(
+                flag_name(field.name),
+                dest=field.name,
+                metavar=field.name.upper(),
+                help=f"{field.metadata['help']} [env {env_var(field.name)}; default: "
+                f"{show_default(field.default)}]",
+            )
+
+
+def _add_client_options(parser: argparse.ArgumentParser, *, key: bool = True) -> None:
+    parser.add_argument(
+        "--url", default=client_variable("ROOMCAST_URL"), help="the server [env ROOMCAST_URL]"
+    )
+    if key:
+        parser.add_argument(
+            "--key",
+            default=client_variable("ROOMCAST_KEY"),
+            help="API key from `roomcast key create` [env ROOMCAST_KEY]",
+        )
+
+
+def _optional_int(raw: str) -> int | None:
+    return None if raw in ("all", "none") else int(raw)
+
+
+def _optional_text(raw: str) -> str | None:
+    return None if raw in ("forever", "none") else raw
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -49,33 +87,104 @@ def _build_parser() -> argparse.ArgumentParser:
         help="start the server",
         description="Start the server. Each setting can also come from its ROOMCAST_* variable.",
     )
-    for field in SETTING_FIELDS:
-        serve.add_argument(
-            flag_name(field.name),
-            dest=field.name,
-            metavar=field.name.upper(),
-            help=f"{field.metadata['help']} [env {env_var(field.name)}; default: "
-            f"{show_default(field.default)}]",
-        )
+    _add_settings(serve)
+
+    key = commands.add_parser(
+        "key",
+        help="make, list or revoke API keys for the HTTP API",
+        description="API keys for the HTTP write API (publish, room policies). Stored hashed "
+        "in the data folder; a new key is shown only once.",
+    )
+    key.add_argument("action", choices=["create", "list", "revoke"])
+    key.add_argument("name", nargs="?", help="the key's name, e.g. cron (create, revoke)")
+    _add_settings(key, ("data_dir", "store"))
+
+    publish = commands.add_parser(
+        "publish",
+        help="publish a message into a room of a running server",
+        description="Publish into a room of a running server over its HTTP API, e.g. "
+        "roomcast publish ticker '{\"n\": 4.2}'. Prints the stored message.",
+    )
+    publish.add_argument("room")
+    publish.add_argument("data", nargs="?", help="JSON data, or - to read it from stdin")
+    publish.add_argument("--text", help="publish this text instead of data")
+    publish.add_argument("--name", help="sender name to show (default: the key's name)")
+    _add_client_options(publish)
+
+    room = commands.add_parser(
+        "room",
+        help="change a room's policy: feed or chat, retention",
+        description="Change a room's policy on a running server; what is not given stays.",
+    )
+    room.add_argument("room")
+    posts = room.add_mutually_exclusive_group()
+    posts.add_argument(
+        "--feed",
+        dest="client_posts",
+        action="store_false",
+        default=None,
+        help="only publishers post (members who send get 'forbidden')",
+    )
+    posts.add_argument(
+        "--open", dest="client_posts", action="store_true", help="members may post (a chat)"
+    )
+    room.add_argument(
+        "--keep-last", type=_optional_int, metavar="N|all", help="keep the newest N messages"
+    )
+    room.add_argument(
+        "--keep-for", type=_optional_text, metavar="TIME|forever", help="e.g. 90s, 15m, 2h, 7d"
+    )
+    _add_client_options(room)
     return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        field.name: parse_value(field.name, raw)
+        for field in SETTING_FIELDS
+        if (raw := getattr(args, field.name, None)) is not None
+    }
+    return load_settings(overrides)
+
+
+def _room_policy(args: argparse.Namespace, argv: list[str]) -> dict[str, object]:
+    # Only what was given on the command line changes; --keep-last all clears the limit.
+    policy: dict[str, object] = {}
+    if args.client_posts is not None:
+        policy["client_posts"] = args.client_posts
+    if any(arg.startswith("--keep-last") for arg in argv):
+        policy["keep_last"] = args.keep_last
+    if any(arg.startswith("--keep-for") for arg in argv):
+        policy["keep_for"] = args.keep_for
+    return policy
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command == "publish":
+        return run_publish(args.url, args.key, args.room, args.data, args.text, args.name)
+    if args.command == "room":
+        policy = _room_policy(args, argv)
+        if not policy:
+            parser.error("room: give --feed, --open, --keep-last or --keep-for")
+        return run_room(args.url, args.key, args.room, policy)
     try:
-        overrides = {
-            field.name: parse_value(field.name, raw)
-            for field in SETTING_FIELDS
-            if (raw := getattr(args, field.name)) is not None
-        }
-        settings = load_settings(overrides)
+        settings = _settings(args)
+        if args.command == "key":
+            if args.action != "list" and not args.name:
+                parser.error(f"key {args.action}: give the key's NAME")
+            return run_key_command(args.action, args.name, settings)
     except ConfigError as error:
         print(f"roomcast: error: {error.message}", file=sys.stderr)
         return 2
+    except RoomcastError as error:
+        print(f"roomcast: error: {error.message}", file=sys.stderr)
+        return 1
     return serve(settings)
 
 

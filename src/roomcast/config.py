@@ -19,8 +19,10 @@ from typing import Any, get_type_hints
 from roomcast.errors import ConfigError
 
 __all__ = [
+    "CLIENT_VARIABLES",
     "SETTING_FIELDS",
     "Settings",
+    "client_variable",
     "env_var",
     "flag_name",
     "load_settings",
@@ -72,6 +74,9 @@ class Settings:
         120.0,
         "Seconds a dropped connection's Socket.IO session is kept for state recovery.",
         minimum=0,
+    )
+    retention_interval: float = _setting(
+        10.0, "Seconds between passes that trim rooms with a retention policy.", minimum=0.05
     )
     shutdown_grace: float = _setting(
         5.0, "Seconds to finish in-flight work on shutdown.", minimum=0
@@ -189,3 +194,21 @@ def settings_table() -> str:
             f"| `{flag_name(f.name)}` | `{env_var(f.name)}` | `{shown}` | {f.metadata['help']} |"
         )
     return "\n".join(rows) + "\n"
+
+
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+
+# The client commands (publish, room, chat) read these two; the server reads none of them.
+CLIENT_VARIABLES: dict[str, tuple[str | None, str]] = {
+    "ROOMCAST_URL": (
+        DEFAULT_SERVER_URL,
+        "The server `roomcast publish`, `room` and `chat` talk to (`--url`).",
+    ),
+    "ROOMCAST_KEY": (None, "The API key `roomcast publish` and `room` send (`--key`)."),
+}
+
+
+def client_variable(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A client command's default from the environment: ``ROOMCAST_URL`` or ``ROOMCAST_KEY``."""
+    env = os.environ if environ is None else environ
+    return env.get(name) or CLIENT_VARIABLES[name][0]

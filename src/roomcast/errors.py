@@ -8,6 +8,7 @@ from roomcast.core.errors import (
     RateLimited,
     RoomcastError,
     TooLarge,
+    Unauthorized,
     Unavailable,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "RateLimited",
     "RoomcastError",
     "TooLarge",
+    "Unauthorized",
     "Unavailable",
 ]

@@ -10,7 +10,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from roomcast.core.policy import RoomPolicy
+
 __all__ = [
+    "ApiKey",
     "Bus",
     "BusHandler",
     "MessageDraft",
@@ -92,6 +95,14 @@ class RoomSummary:
     last_ts: int | None = field(default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key as listed: its name and when it was made (ms). The key itself is not kept."""
+
+    name: str
+    created_ts: int
+
+
 class Store(Protocol):
     """Durable history: messages with per-room gapless offsets, read positions, rooms."""
 
@@ -137,6 +148,33 @@ class Store(Protocol):
 
     async def rooms(self) -> list[RoomSummary]:
         """Every room with at least one message, most recently active first."""
+
+    async def trim(
+        self, room: str, *, below_offset: int | None = None, before_ts: int | None = None
+    ) -> int:
+        """Delete messages with offset < ``below_offset`` or ts < ``before_ts``.
+
+        Never deletes the room's newest message, and never changes offsets: the room's next
+        message still gets the next offset. Returns how many messages were deleted.
+        """
+
+    async def set_policy(self, room: str, policy: RoomPolicy) -> None:
+        """Remember the room's policy (who may post, retention)."""
+
+    async def policies(self) -> dict[str, RoomPolicy]:
+        """Every room with a policy of its own; the others have the default policy."""
+
+    async def add_key(self, name: str, digest: str, created_ts: int) -> None:
+        """Store an API key by name and digest; ``BadRequest`` if the name is taken."""
+
+    async def revoke_key(self, name: str) -> bool:
+        """Delete the named key; False if there was none."""
+
+    async def key_name(self, digest: str) -> str | None:
+        """The name of the key with this digest, or None."""
+
+    async def keys(self) -> list[ApiKey]:
+        """Every API key, oldest first."""
 
 
 BusHandler = Callable[[str, bytes], Awaitable[None] | None]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from roomcast.adapters.store import SqliteStore
-from roomcast.adapters.store.sqlite import SCHEMA_VERSION
+from roomcast.adapters.store.sqlite import _SCHEMA_1, SCHEMA_VERSION
 from roomcast.errors import ConfigError, Unavailable
 from roomcast.ports import MessageDraft, Sender
 
@@ -208,6 +208,29 @@ async def test_newer_schema_is_refused_and_left_alone(path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     with pytest.raises(Unavailable):
         await store.read("lobby")
+
+
+async def test_a_version_1_file_is_upgraded_and_keeps_its_history(path: Path) -> None:
+    with raw(path) as conn:
+        for statement in _SCHEMA_1:
+            conn.execute(statement)
+        conn.execute("INSERT INTO rooms VALUES ('lobby', 1, 5, 1)")
+        conn.execute(
+            "INSERT INTO messages VALUES"
+            " ('lobby', 1, 'id1', 5, 'text', 'u', 'Ada', 'hi', NULL, NULL)"
+        )
+        conn.execute("PRAGMA user_version = 1")
+
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert [m.text for m in await store.read("lobby")] == ["hi"]
+        await store.add_key("cron", "a" * 64, 1)
+        assert await store.policies() == {}
+    finally:
+        await store.close()
+    with raw(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from roomcast.adapters.store import MemoryStore, SqliteStore
+from roomcast.core.policy import RoomPolicy
 from roomcast.errors import BadRequest, Unavailable
-from roomcast.ports import MessageDraft, RoomSummary, Sender, Store, StoredMessage
+from roomcast.ports import ApiKey, MessageDraft, RoomSummary, Sender, Store, StoredMessage
 
 ADA = Sender("u-ada", "Ada")
 BOB = Sender("u-bob", "Bob")
@@ -299,7 +300,67 @@ async def test_closed_store_refuses_every_call(store: Store) -> None:
         store.set_read("lobby", "u-ada", 1),
         store.get_read("lobby", "u-ada"),
         store.rooms(),
+        store.trim("lobby", below_offset=5),
+        store.set_policy("lobby", RoomPolicy(client_posts=False)),
+        store.policies(),
+        store.add_key("cron", "d" * 64, T0),
+        store.revoke_key("cron"),
+        store.key_name("d" * 64),
+        store.keys(),
     ]
     for call in calls:
         with pytest.raises(Unavailable):
             await call
+
+
+async def test_trim_by_offset_keeps_offsets_and_the_newest(store: Store) -> None:
+    await fill(store, "feed", 10)
+    await fill(store, "other", 3)
+
+    assert await store.trim("feed", below_offset=8) == 7
+    assert offsets(await store.read("feed")) == [8, 9, 10]
+    assert offsets(await store.read("feed", since=2)) == [8, 9, 10]
+    assert offsets(await store.read("feed", before=10, limit=5)) == [8, 9]
+    assert await store.last_offset("feed") == 10
+    assert (await store.append(text("feed", "next"))).offset == 11
+    assert offsets(await store.read("other")) == [1, 2, 3]
+    # Asked to delete everything, it keeps the last value.
+    assert await store.trim("feed", below_offset=100) == 3
+    assert [m.text for m in await store.read("feed")] == ["next"]
+    assert (await store.rooms())[0] == RoomSummary("feed", 11, T0)
+
+
+async def test_trim_by_time_deletes_only_older_messages(store: Store) -> None:
+    await fill(store, "feed", 6)  # ts T0+1 .. T0+6
+
+    assert await store.trim("feed", before_ts=T0 + 4) == 3
+    assert offsets(await store.read("feed")) == [4, 5, 6]
+    assert await store.trim("feed", before_ts=T0 + 100, below_offset=None) == 2
+    assert offsets(await store.read("feed")) == [6]
+    assert await store.trim("empty", below_offset=3, before_ts=T0) == 0
+    assert await store.trim("feed") == 0
+
+
+async def test_policies_are_remembered_and_replaced(store: Store) -> None:
+    assert await store.policies() == {}
+    feed = RoomPolicy(client_posts=False, keep_last=100, keep_for=3600.0)
+    await store.set_policy("ticker", feed)
+    await store.set_policy("chat", RoomPolicy())
+    await store.set_policy("chat", RoomPolicy(keep_last=5))
+
+    assert await store.policies() == {"ticker": feed, "chat": RoomPolicy(keep_last=5)}
+
+
+async def test_api_keys_are_found_by_digest_listed_and_revoked(store: Store) -> None:
+    await store.add_key("cron", "a" * 64, T0 + 1)
+    await store.add_key("ci", "b" * 64, T0)
+    with pytest.raises(BadRequest, match="'cron' exists"):
+        await store.add_key("cron", "c" * 64, T0 + 2)
+
+    assert await store.key_name("a" * 64) == "cron"
+    assert await store.key_name("c" * 64) is None
+    assert await store.keys() == [ApiKey("ci", T0), ApiKey("cron", T0 + 1)]
+    assert await store.revoke_key("cron") is True
+    assert await store.revoke_key("cron") is False
+    assert await store.key_name("a" * 64) is None
+    assert await store.keys() == [ApiKey("ci", T0)]

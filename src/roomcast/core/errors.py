@@ -2,6 +2,7 @@
 
     RoomcastError (code)
     ├── BadRequest      bad_request   malformed or invalid payload
+    ├── Unauthorized    unauthorized  no API key, or one that is unknown or revoked
     ├── Forbidden       forbidden     not allowed for this member or room
     ├── NotFound        not_found     unknown room or resource
     ├── TooLarge        too_large     text, data or body over its limit
@@ -25,6 +26,7 @@ __all__ = [
     "RateLimited",
     "RoomcastError",
     "TooLarge",
+    "Unauthorized",
     "Unavailable",
 ]
 
@@ -43,10 +45,26 @@ class RoomcastError(Exception):
         """The error object as clients see it: ``{"code", "message"}``."""
         return {"code": self.code, "message": self.message}
 
+    @staticmethod
+    def from_wire(error: Any) -> RoomcastError:
+        """The exception for a wire error object; unknown codes give the root class."""
+        if not isinstance(error, dict):
+            return RoomcastError(f"malformed error from the server: {error!r}")
+        code, message = error.get("code"), str(error.get("message", ""))
+        for kind in _ALL_ERRORS:
+            if kind.code == code:
+                return kind(message)
+        return RoomcastError(message or f"the server answered with error {code!r}")
+
 
 class BadRequest(RoomcastError):
     code = "bad_request"
     http_status = 400
+
+
+class Unauthorized(RoomcastError):
+    code = "unauthorized"
+    http_status = 401
 
 
 class Forbidden(RoomcastError):
@@ -78,3 +96,15 @@ class ConfigError(RoomcastError):
     """A setting is missing or invalid; the message names the setting."""
 
     code = "config_error"
+
+
+_ALL_ERRORS: tuple[type[RoomcastError], ...] = (
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    TooLarge,
+    RateLimited,
+    Unavailable,
+    ConfigError,
+)

@@ -28,14 +28,14 @@ from roomcast.core.validation import (
     parse_typing,
 )
 from roomcast.ports import Bus, MessageDraft, Sender, Store
-from roomcast.protocol.socketio import EncodedJSON, dumps
+from roomcast.protocol.socketio import EncodedJSON
+from roomcast.transport.rooms import MESSAGES_CHANNEL, RoomService
 from roomcast.transport.socketio_server import SioConnection, SioServer
 
-__all__ = ["MESSAGES_CHANNEL", "ChatNamespace"]
+__all__ = ["ChatNamespace"]
 
 log = logging.getLogger(__name__)
 
-MESSAGES_CHANNEL = "roomcast.messages"
 NAMESPACE = "/"
 RESUME_LIMIT = 500  # messages a join with `since` returns at once; `more` says if there are others
 
@@ -55,6 +55,7 @@ class ChatNamespace:
         sio: SioServer,
         store: Store,
         bus: Bus,
+        rooms: RoomService,
         *,
         limits: Limits,
         rate: float,
@@ -65,6 +66,7 @@ class ChatNamespace:
         self._sio = sio
         self._store = store
         self._bus = bus
+        self._rooms = rooms
         self._limits = limits
         self._rate = rate
         self._burst = burst
@@ -184,6 +186,8 @@ class ChatNamespace:
     async def _send(self, conn: SioConnection, payload: Any) -> EncodedJSON:
         request = parse_send(payload, self._limits)
         member = self._require_joined(conn, request.room)
+        if not self._rooms.policy(request.room).client_posts:
+            raise Forbidden(f"room {request.room!r} is a feed: only publishers post in it")
         draft = MessageDraft(
             room=request.room,
             kind="text" if request.text is not None else "data",
@@ -193,12 +197,10 @@ class ChatNamespace:
             data=request.data,
             cid=request.cid,
         )
-        message = await self._store.append(draft)
         # Encoded once: the same text is published, broadcast and acked.
-        text = dumps(message.to_wire())
+        _, text = await self._rooms.publish(draft)
         if self.presence.room(request.room).set_typing(member.id, False):
             self._broadcast_typing(request.room, member, False)
-        await self._bus.publish(MESSAGES_CHANNEL, f"{request.room}\n{text}".encode())
         return EncodedJSON(f'[{{"ok":true,"message":{text}}}]')
 
     async def _typing(self, conn: SioConnection, payload: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from roomcast.errors import BadRequest
-from roomcast.ports import MessageDraft
+from roomcast.ports import MessageDraft, StoredMessage
 
 __all__ = ["check_draft", "check_limit", "check_read_position", "idempotency_key"]
 
@@ -67,7 +67,7 @@ def check_read_position(room: str, member_id: str, offset: int) -> None:
         raise BadRequest("offset must not be negative")
 
 
-def idempotency_key(draft: MessageDraft) -> tuple[str, str, str] | None:
+def idempotency_key(draft: MessageDraft | StoredMessage) -> tuple[str, str, str] | None:
     """``(room, sender id, cid)``, or None without a cid.
 
     A draft without a sender uses the sender id ``""``: anonymous retries are idempotent too

@@ -15,8 +15,9 @@ from roomcast.adapters.store.checks import (
     check_read_position,
     idempotency_key,
 )
-from roomcast.errors import Unavailable
-from roomcast.ports import MessageDraft, RoomSummary, StoredMessage
+from roomcast.core.policy import RoomPolicy
+from roomcast.errors import BadRequest, Unavailable
+from roomcast.ports import ApiKey, MessageDraft, RoomSummary, StoredMessage
 
 __all__ = ["MemoryStore"]
 
@@ -26,6 +27,10 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._messages: dict[str, list[StoredMessage]] = {}
+        # Messages retention removed from the front of each room's list: offsets stay put.
+        self._trimmed: dict[str, int] = {}
+        self._policies: dict[str, RoomPolicy] = {}
+        self._keys: dict[str, tuple[str, int]] = {}  # name -> (digest, created_ts)
         self._by_key: dict[tuple[str, str, str], StoredMessage] = {}
         self._reads: dict[tuple[str, str], int] = {}
         # Insertion order is activity order: a room is re-inserted on each new message.
@@ -64,7 +69,7 @@ class MemoryStore:
         messages = self._messages.setdefault(draft.room, [])
         message = StoredMessage(
             room=draft.room,
-            offset=len(messages) + 1,
+            offset=self._trimmed.get(draft.room, 0) + len(messages) + 1,
             id=uuid4().hex,
             ts=draft.ts,
             kind=draft.kind,
@@ -96,17 +101,18 @@ class MemoryStore:
         self._check_open()
         check_limit(limit)
         messages = self._messages.get(room, [])
-        # Offsets are list positions + 1, so offset bounds are slice bounds.
-        end = len(messages) if before is None else max(0, min(before - 1, len(messages)))
+        trimmed = self._trimmed.get(room, 0)
+        # Offsets are list positions + 1 + trimmed, so offset bounds are slice bounds.
+        end = len(messages) if before is None else max(0, min(before - 1 - trimmed, len(messages)))
         if since is not None:
-            start = max(0, since)
+            start = max(0, since - trimmed)
             return messages[start : min(end, start + limit)]
         return messages[max(0, end - limit) : end]
 
     async def last_offset(self, room: str) -> int:
         """The room's newest offset; 0 for a room with no messages."""
         self._check_open()
-        return len(self._messages.get(room, ()))
+        return self._trimmed.get(room, 0) + len(self._messages.get(room, ()))
 
     async def set_read(self, room: str, member_id: str, offset: int) -> None:
         """Remember how far ``member_id`` has read ``room``; never moves backwards."""
@@ -125,3 +131,58 @@ class MemoryStore:
         self._check_open()
         newest = (self._messages[room][-1] for room in reversed(self._activity))
         return [RoomSummary(m.room, last_offset=m.offset, last_ts=m.ts) for m in newest]
+
+    async def trim(
+        self, room: str, *, below_offset: int | None = None, before_ts: int | None = None
+    ) -> int:
+        """Delete old messages of ``room`` by offset or time, never the newest one."""
+        self._check_open()
+        messages = self._messages.get(room, [])
+        # Offsets and times both grow along the list, so what goes is a prefix.
+        count = 0
+        while count < len(messages) - 1 and (
+            (below_offset is not None and messages[count].offset < below_offset)
+            or (before_ts is not None and messages[count].ts < before_ts)
+        ):
+            count += 1
+        for message in messages[:count]:
+            key = idempotency_key(message)
+            if key is not None:
+                self._by_key.pop(key, None)
+        del messages[:count]
+        self._trimmed[room] = self._trimmed.get(room, 0) + count
+        return count
+
+    async def set_policy(self, room: str, policy: RoomPolicy) -> None:
+        """Remember the room's policy."""
+        self._check_open()
+        self._policies[room] = policy
+
+    async def policies(self) -> dict[str, RoomPolicy]:
+        """Every room with a policy of its own."""
+        self._check_open()
+        return dict(self._policies)
+
+    async def add_key(self, name: str, digest: str, created_ts: int) -> None:
+        """Store an API key; ``BadRequest`` if the name is taken."""
+        self._check_open()
+        if name in self._keys:
+            raise BadRequest(f"an API key named {name!r} exists; revoke it or choose another name")
+        self._keys[name] = (digest, created_ts)
+
+    async def revoke_key(self, name: str) -> bool:
+        """Delete the named key; False if there was none."""
+        self._check_open()
+        return self._keys.pop(name, None) is not None
+
+    async def key_name(self, digest: str) -> str | None:
+        """The name of the key with this digest, or None."""
+        self._check_open()
+        return next((name for name, (d, _) in self._keys.items() if d == digest), None)
+
+    async def keys(self) -> list[ApiKey]:
+        """Every API key, oldest first."""
+        self._check_open()
+        return sorted(
+            (ApiKey(n, ts) for n, (_, ts) in self._keys.items()), key=lambda k: k.created_ts
+        )

@@ -8,12 +8,14 @@ written once. If a request breaks a constraint, the batch is retried one transac
 request, so that request fails alone. Reads use a second connection on a second thread
 and never wait for the writer.
 
-Schema version 1 (``PRAGMA user_version``)::
+Schema version 2 (``PRAGMA user_version``; a version 1 file is upgraded on open)::
 
     rooms(name PK, last_offset, last_ts, activity)     activity: global counter, recency order
     messages(room, offset, id, ts, kind, sender_id, sender_name, text, data JSON, cid)
         PK (room, offset); UNIQUE (room, coalesce(sender_id, ''), cid) WHERE cid IS NOT NULL
     read_positions(room, member_id, offset)            PK (room, member_id)
+    room_policies(room PK, client_posts, keep_last, keep_for)          since version 2
+    api_keys(name PK, digest UNIQUE, created_ts)                       since version 2
 
 A message without a sender has ``sender_id`` NULL; its idempotency key uses ``''`` instead.
 """
@@ -37,16 +39,17 @@ from roomcast.adapters.store.checks import (
     check_read_position,
     idempotency_key,
 )
+from roomcast.core.policy import RoomPolicy
 from roomcast.errors import BadRequest, ConfigError, Unavailable
-from roomcast.ports import MessageDraft, RoomSummary, Sender, StoredMessage
+from roomcast.ports import ApiKey, MessageDraft, RoomSummary, Sender, StoredMessage
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = (
+_SCHEMA_1 = (
     """CREATE TABLE rooms (
         name TEXT PRIMARY KEY,
         last_offset INTEGER NOT NULL,
@@ -76,6 +79,23 @@ _SCHEMA = (
         PRIMARY KEY (room, member_id)
     ) WITHOUT ROWID""",
 )
+# What each version adds to the one before; a new file runs them all in order.
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    1: _SCHEMA_1,
+    2: (
+        """CREATE TABLE room_policies (
+            room TEXT PRIMARY KEY,
+            client_posts INTEGER NOT NULL,
+            keep_last INTEGER,
+            keep_for REAL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE api_keys (
+            name TEXT PRIMARY KEY,
+            digest TEXT NOT NULL UNIQUE,
+            created_ts INTEGER NOT NULL
+        )""",
+    ),
+}
 
 _COLUMNS = "room, offset, id, ts, kind, sender_id, sender_name, text, data, cid"
 _INSERT_MESSAGE = (
@@ -103,7 +123,7 @@ def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
 
 
 def _open_writer(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    """Open the writer connection, refusing newer schemas, and create schema 1 if new."""
+    """Open the writer connection, refusing newer schemas; create or upgrade the schema."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = _connect(path, busy_timeout)
     ready = False
@@ -114,9 +134,11 @@ def _open_writer(path: Path, busy_timeout: float) -> sqlite3.Connection:
             raise ConfigError(f"--data-dir: {path} cannot use WAL journaling (got {mode!r})")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("BEGIN IMMEDIATE")  # two processes opening a new file create it once
-        if _check_version(conn, path) == 0:
-            for statement in _SCHEMA:
+        version = _check_version(conn, path)
+        for upgrade in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _UPGRADES[upgrade]:
                 conn.execute(statement)
+        if version < SCHEMA_VERSION:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
         ready = True
@@ -248,6 +270,21 @@ def _upsert_read(batch: _Batch, room: str, member_id: str, offset: int) -> None:
         " ON CONFLICT (room, member_id) DO UPDATE SET offset = max(offset, excluded.offset)",
         (room, member_id, offset),
     )
+
+
+def _trim(batch: _Batch, room: str, below_offset: int | None, before_ts: int | None) -> int:
+    # `below_offset` and `before_ts` are clamped like a read's bounds; NULL matches nothing.
+    return batch.conn.execute(
+        "DELETE FROM messages WHERE room = ?"
+        " AND offset < (SELECT last_offset FROM rooms WHERE name = ?)"
+        " AND (offset < ? OR ts < ?)",
+        (
+            room,
+            room,
+            None if below_offset is None else max(min(below_offset, _INT64_MAX), 0),
+            None if before_ts is None else max(min(before_ts, _INT64_MAX), -_INT64_MAX),
+        ),
+    ).rowcount
 
 
 def _transaction(conn: sqlite3.Connection, writes: list[_Write]) -> list[object]:
@@ -495,5 +532,81 @@ class SqliteStore:
                 "SELECT name, last_offset, last_ts FROM rooms ORDER BY activity DESC"
             ).fetchall()
             return [RoomSummary(name, last_offset, last_ts) for name, last_offset, last_ts in rows]
+
+        return await self._read(query)
+
+    async def trim(
+        self, room: str, *, below_offset: int | None = None, before_ts: int | None = None
+    ) -> int:
+        """Delete old messages of ``room`` by offset or time, never the newest one."""
+        self._check_open()
+        if below_offset is None and before_ts is None:
+            return 0
+        return await self._write(lambda batch: _trim(batch, room, below_offset, before_ts))
+
+    async def set_policy(self, room: str, policy: RoomPolicy) -> None:
+        """Remember the room's policy."""
+        self._check_open()
+        row = (room, int(policy.client_posts), policy.keep_last, policy.keep_for)
+        await self._write(
+            lambda batch: batch.conn.execute(
+                "INSERT OR REPLACE INTO room_policies (room, client_posts, keep_last, keep_for)"
+                " VALUES (?, ?, ?, ?)",
+                row,
+            )
+        )
+
+    async def policies(self) -> dict[str, RoomPolicy]:
+        """Every room with a policy of its own."""
+
+        def query(conn: sqlite3.Connection) -> dict[str, RoomPolicy]:
+            rows = conn.execute(
+                "SELECT room, client_posts, keep_last, keep_for FROM room_policies"
+            ).fetchall()
+            return {room: RoomPolicy(bool(posts), last, keep) for room, posts, last, keep in rows}
+
+        return await self._read(query)
+
+    async def add_key(self, name: str, digest: str, created_ts: int) -> None:
+        """Store an API key; ``BadRequest`` if the name is taken."""
+        self._check_open()
+        # Taken names are reported here, not raised on the writer: only this write fails.
+        inserted = await self._write(
+            lambda batch: (
+                batch.conn.execute(
+                    "INSERT INTO api_keys (name, digest, created_ts) VALUES (?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    (name, digest, created_ts),
+                ).rowcount
+            )
+        )
+        if not inserted:
+            raise BadRequest(f"an API key named {name!r} exists; revoke it or choose another name")
+
+    async def revoke_key(self, name: str) -> bool:
+        """Delete the named key; False if there was none."""
+        self._check_open()
+        deleted = await self._write(
+            lambda batch: (
+                batch.conn.execute("DELETE FROM api_keys WHERE name = ?", (name,)).rowcount
+            )
+        )
+        return bool(deleted)
+
+    async def key_name(self, digest: str) -> str | None:
+        """The name of the key with this digest, or None."""
+
+        def query(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT name FROM api_keys WHERE digest = ?", (digest,)).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._read(query)
+
+    async def keys(self) -> list[ApiKey]:
+        """Every API key, oldest first."""
+
+        def query(conn: sqlite3.Connection) -> list[ApiKey]:
+            rows = conn.execute("SELECT name, created_ts FROM api_keys ORDER BY created_ts, name")
+            return [ApiKey(name, ts) for name, ts in rows]
 
         return await self._read(query)

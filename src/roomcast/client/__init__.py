@@ -1,0 +1,1 @@
+"""Python clients of a Roomcast server (see docs/howto)."""

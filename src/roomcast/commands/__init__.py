@@ -1,0 +1,1 @@
+"""The ``roomcast`` subcommands other than ``serve``, one module each."""
