@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from roomcast.client.publisher import AsyncPublisher, Publisher
+    from roomcast.producers import producer
 
-__all__ = ["AsyncPublisher", "Publisher", "__version__"]
+__all__ = ["AsyncPublisher", "Publisher", "__version__", "producer"]
 
 __version__ = "0.1.0"
 
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "AsyncPublisher": "roomcast.client.publisher",
     "Publisher": "roomcast.client.publisher",
+    "producer": "roomcast.producers",
 }
 
 

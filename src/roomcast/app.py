@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -15,7 +16,8 @@ from roomcast.adapters.store.memory import MemoryStore
 from roomcast.adapters.store.sqlite import SqliteStore
 from roomcast.config import Settings
 from roomcast.core.validation import Limits
-from roomcast.ports import Bus, Store
+from roomcast.ports import Bus, MessageDraft, Sender, Store
+from roomcast.producers import Producer, load_producer, run_producer
 from roomcast.transport.asgi import Receive, Scope, Send
 from roomcast.transport.chat_namespace import ChatNamespace
 from roomcast.transport.engine_server import EngineServer
@@ -67,6 +69,7 @@ def create_app(settings: Settings) -> RoomcastApp:
     store = _make_store(settings)
     bus = LocalBus()
     rooms = RoomService(store, bus, retention_interval=settings.retention_interval)
+    producers = [load_producer(spec) for spec in settings.producer]
     limits = Limits(settings.max_text, settings.max_data, settings.history_page)
     sio = SioServer(
         connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
@@ -103,15 +106,26 @@ def create_app(settings: Settings) -> RoomcastApp:
             "connections": len(engine.sessions),
         }
 
+    async def publish_produced(item: Producer, value: object) -> None:
+        sender = Sender(f"producer:{item.name}", item.name)
+        await rooms.publish(MessageDraft(item.room, "data", rooms.now_ms(), sender, data=value))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
         await bus.start()
         await rooms.start()
         await chat.start()
+        running = [
+            asyncio.create_task(run_producer(item, publish_produced), name=f"producer {item.name}")
+            for item in producers
+        ]
         try:
             yield
         finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
             engine.close_all("server shutting down")
             await rooms.stop()
             await bus.stop()

@@ -23,6 +23,7 @@ from roomcast.config import (
     load_settings,
     parse_value,
     show_default,
+    type_of,
 )
 from roomcast.core.errors import ConfigError, RoomcastError
 from roomcast.gc_tuning import tune_gc_for_connections
@@ -45,10 +46,13 @@ Roomcast: live chat rooms and live feeds over Socket.IO, on SQLite, in one comma
 def _add_settings(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
     for field in SETTING_FIELDS:
         if names is None or field.name in names:
+            # A list setting may be given as one comma-separated flag or as several flags.
+            listed = type_of(field.name) == tuple[str, ...]
             parser.add_argument(
                 flag_name(field.name),
                 dest=field.name,
                 metavar=field.name.upper(),
+                action="append" if listed else "store",
                 help=f"{field.metadata['help']} [env {env_var(field.name)}; default: "
                 f"{show_default(field.default)}]",
             )
@@ -140,7 +144,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
-        field.name: parse_value(field.name, raw)
+        field.name: parse_value(field.name, ",".join(raw) if isinstance(raw, list) else raw)
         for field in SETTING_FIELDS
         if (raw := getattr(args, field.name, None)) is not None
     }
@@ -248,11 +252,15 @@ def serve(settings: Settings) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
+        app = create_app(settings)
+    except ConfigError as error:
+        print(f"roomcast: error: {error.message}", file=sys.stderr)
+        return 2
+    try:
         sock = _bind(settings)
     except ConfigError as error:
         print(f"roomcast: error: {error.message}", file=sys.stderr)
         return 1
-    app = create_app(settings)
     config = uvicorn.Config(
         app,
         log_level=settings.log_level,

@@ -29,6 +29,7 @@ __all__ = [
     "parse_value",
     "settings_table",
     "show_default",
+    "type_of",
 ]
 
 
@@ -77,6 +78,11 @@ class Settings:
     )
     retention_interval: float = _setting(
         10.0, "Seconds between passes that trim rooms with a retention policy.", minimum=0.05
+    )
+    producer: tuple[str, ...] = _setting(
+        (),
+        "Producers to start with the server, as module:function (comma-separated or the "
+        "flag repeated); see docs/howto/live-feeds.md.",
     )
     shutdown_grace: float = _setting(
         5.0, "Seconds to finish in-flight work on shutdown.", minimum=0
