@@ -19,21 +19,31 @@ const shared = {
 };
 
 const builds = [
-  {
+  ...Object.entries({
+    "main.js": ["app.js", "esm"],
+    "live-view/main.js": ["live-view.js", "esm"],
+    // live.js goes into other sites' pages as a classic <script>: one file, no module.
+    "live/main.js": ["live.js", "iife"],
+  }).map(([source, [output, format]]) => ({
     ...shared,
-    entryPoints: [here("src/main.js")],
-    outfile: `${outdir}app.js`,
-    format: "esm",
+    entryPoints: [here(`src/${source}`)],
+    outfile: `${outdir}${output}`,
+    format,
     platform: "browser",
     target: "es2020",
-  },
-  {
+  })),
+  ...Object.entries({
+    "styles.css": "app.css",
+    "live-view/styles.css": "live-view.css",
+    "live/charts.css": "live.css",
+    "demo.css": "demo.css",
+  }).map(([source, output]) => ({
     ...shared,
-    entryPoints: [here("src/styles.css")],
-    outfile: `${outdir}app.css`,
+    entryPoints: [here(`src/${source}`)],
+    outfile: `${outdir}${output}`,
     // Browsers of the es2020 era; esbuild lowers any newer CSS syntax for them.
     target: ["chrome87", "firefox78", "safari14", "edge88"],
-  },
+  })),
 ];
 
 await mkdir(outdir, { recursive: true });

@@ -22,9 +22,10 @@ _BANNER_URL = re.compile(r"Chat:\s+(http://\S+?)/\s*$")
 class RunningServer:
     """A ``roomcast serve`` subprocess; ``url`` has no trailing slash."""
 
-    def __init__(self, data_dir: Path, extra_args: list[str]) -> None:
+    def __init__(self, data_dir: Path, extra_args: list[str], command: str = "serve") -> None:
         self.data_dir = data_dir
         self.extra_args = extra_args
+        self.command = command  # "serve", or "demo" with the demo's name in extra_args
         self.url = ""
         self.output: list[str] = []
         self.process: subprocess.Popen[str] | None = None
@@ -37,7 +38,7 @@ class RunningServer:
                 sys.executable,
                 "-m",
                 "roomcast",
-                "serve",
+                self.command,
                 "--port",
                 "0",
                 "--data-dir",
@@ -121,8 +122,11 @@ def server_factory(tmp_path: Path) -> Iterator[object]:
     """Start servers with extra CLI arguments; all are stopped at teardown."""
     servers: list[RunningServer] = []
 
-    def start(*extra_args: str, data_dir: Path | None = None) -> RunningServer:
-        server = RunningServer(data_dir or tmp_path / f"data{len(servers)}", list(extra_args))
+    def start(
+        *extra_args: str, data_dir: Path | None = None, command: str = "serve"
+    ) -> RunningServer:
+        folder = data_dir or tmp_path / f"data{len(servers)}"
+        server = RunningServer(folder, list(extra_args), command)
         server.start()
         servers.append(server)
         return server

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -15,6 +15,7 @@ from roomcast.adapters.bus.local import LocalBus
 from roomcast.adapters.store.memory import MemoryStore
 from roomcast.adapters.store.sqlite import SqliteStore
 from roomcast.config import Settings
+from roomcast.core.policy import parse_policy
 from roomcast.core.validation import Limits
 from roomcast.ports import Bus, MessageDraft, Sender, Store
 from roomcast.producers import Producer, load_producer, run_producer
@@ -64,12 +65,15 @@ class RoomcastApp:
         self.engine.close_all("server shutting down")
 
 
-def create_app(settings: Settings) -> RoomcastApp:
-    """Wire store, bus, Socket.IO, chat and pages together; nothing starts until lifespan."""
+def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> RoomcastApp:
+    """Wire store, bus, Socket.IO, chat and pages together; nothing starts until lifespan.
+
+    ``producers`` run besides those that ``settings.producer`` names (the demos use it).
+    """
     store = _make_store(settings)
     bus = LocalBus()
     rooms = RoomService(store, bus, retention_interval=settings.retention_interval)
-    producers = [load_producer(spec) for spec in settings.producer]
+    producers = [*(load_producer(spec) for spec in settings.producer), *producers]
     limits = Limits(settings.max_text, settings.max_data, settings.history_page)
     sio = SioServer(
         connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
@@ -116,6 +120,11 @@ def create_app(settings: Settings) -> RoomcastApp:
         await bus.start()
         await rooms.start()
         await chat.start()
+        for item in producers:
+            if item.policy is not None:
+                await rooms.set_policy(
+                    item.room, parse_policy(item.policy, rooms.policy(item.room))
+                )
         running = [
             asyncio.create_task(run_producer(item, publish_produced), name=f"producer {item.name}")
             for item in producers

@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Sequence
 
 import uvicorn
 
@@ -26,7 +27,10 @@ from roomcast.config import (
     type_of,
 )
 from roomcast.core.errors import ConfigError, RoomcastError
+from roomcast.demos.cloud import cloud_producer
+from roomcast.demos.numbers import numbers_producer
 from roomcast.gc_tuning import tune_gc_for_connections
+from roomcast.producers import Producer
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
 __all__ = ["main"]
@@ -115,6 +119,18 @@ def _build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--name", help="sender name to show (default: the key's name)")
     _add_client_options(publish)
 
+    demo = commands.add_parser(
+        "demo",
+        help="serve a live-page demo: numbers or cloud",
+        description="Serve Roomcast with a demo producer and its page: 'numbers' publishes a "
+        "random number every second, 'cloud' a job queue's state now and then.",
+    )
+    demo.add_argument("name", choices=["numbers", "cloud"])
+    demo.add_argument(
+        "--every", type=float, default=1.0, metavar="SECONDS", help="numbers: seconds between"
+    )
+    _add_settings(demo)
+
     room = commands.add_parser(
         "room",
         help="change a room's policy: feed or chat, retention",
@@ -179,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_room(args.url, args.key, args.room, policy)
     try:
         settings = _settings(args)
+        if args.command == "demo":
+            return _demo(args.name, args.every, settings)
         if args.command == "key":
             if args.action != "list" and not args.name:
                 parser.error(f"key {args.action}: give the key's NAME")
@@ -190,6 +208,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"roomcast: error: {error.message}", file=sys.stderr)
         return 1
     return serve(settings)
+
+
+def _demo(name: str, every: float, settings: Settings) -> int:
+    if not every > 0:
+        raise ConfigError(f"--every must be more than 0 seconds, not {every}")
+    made = numbers_producer(every) if name == "numbers" else cloud_producer()
+    return serve(settings, [made], [("Demo", f"/demo/{name}")])
 
 
 class _Server(uvicorn.Server):
@@ -220,7 +245,7 @@ def _bind(settings: Settings) -> socket.socket:
     return sock
 
 
-def _banner(settings: Settings, port: int) -> str:
+def _banner(settings: Settings, port: int, pages: Sequence[tuple[str, str]] = ()) -> str:
     host = settings.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     if ":" in shown:
@@ -235,7 +260,9 @@ def _banner(settings: Settings, port: int) -> str:
         f"Roomcast {__version__} is serving, history in {where}",
         f"  Chat:     {base}/",
         f"  A room:   {base}/r/lobby?name=Ada",
+        f'  Live:     {base}/live/<room>  (pages: <script src="{base}/live.js" defer>)',
         f"  Health:   {base}/healthz",
+        *(f"  {label + ':':<10}{base}{path}" for label, path in pages),
     ]
     if not settings.is_loopback:
         lines.append(
@@ -246,13 +273,21 @@ def _banner(settings: Settings, port: int) -> str:
     return "\n".join(lines)
 
 
-def serve(settings: Settings) -> int:
-    """Run the server until interrupted; returns the process exit code."""
+def serve(
+    settings: Settings,
+    producers: Sequence[Producer] = (),
+    pages: Sequence[tuple[str, str]] = (),
+) -> int:
+    """Run the server until interrupted; returns the process exit code.
+
+    ``producers`` start with it besides ``--producer``'s; ``pages`` are ``(label, path)``
+    lines added to the banner.
+    """
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        app = create_app(settings)
+        app = create_app(settings, producers)
     except ConfigError as error:
         print(f"roomcast: error: {error.message}", file=sys.stderr)
         return 2
@@ -278,7 +313,7 @@ def serve(settings: Settings) -> int:
     server = _Server(config)
     server.roomcast = app
     tune_gc_for_connections()
-    print(_banner(settings, sock.getsockname()[1]), flush=True)
+    print(_banner(settings, sock.getsockname()[1], pages), flush=True)
     # After its graceful shutdown uvicorn re-raises the signal that stopped it: Ctrl+C would
     # end in a KeyboardInterrupt traceback and SIGTERM in death by signal. Both end here.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from roomcast.core.errors import ConfigError
+from roomcast.core.policy import parse_policy
 from roomcast.core.validation import parse_room
 
 __all__ = ["Producer", "load_producer", "producer"]
@@ -42,15 +43,17 @@ MAX_BACKOFF = 60.0
 
 @dataclass(frozen=True)
 class Producer:
-    """A function that makes a room's data, and how often to call it (None: it yields)."""
+    """A function that makes a room's data, how often to call it (None: it yields), and the
+    room policy it asks for (None: leave the room's policy alone)."""
 
     room: str
     function: Callable[[], Any]
     every: float | None = None
+    policy: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
-        return getattr(self.function, "__qualname__", repr(self.function))
+        return getattr(self.function, "__name__", repr(self.function))
 
     async def values(self) -> AsyncIterator[Any]:
         """Each value to publish, forever (or until an async generator ends)."""
@@ -68,10 +71,25 @@ class Producer:
             await asyncio.sleep(self.every)
 
 
-def producer(room: str, *, every: float | None = None) -> Callable[[Callable[[], Any]], Producer]:
+def producer(
+    room: str,
+    *,
+    every: float | None = None,
+    keep_last: int | None = None,
+    keep_for: float | str | None = None,
+    client_posts: bool | None = None,
+) -> Callable[[Callable[[], Any]], Producer]:
     """Make a function a producer for ``room``: called every ``every`` seconds, or, for an
-    async generator, published from at each value it yields."""
+    async generator, published from at each value it yields.
+
+    ``keep_last``, ``keep_for`` and ``client_posts`` set the room's policy when the server
+    starts (see ``roomcast room``); a feed of ten values a second wants a ``keep_last``.
+    """
     parse_room(room)
+    asked = {"keep_last": keep_last, "keep_for": keep_for, "client_posts": client_posts}
+    policy = {name: value for name, value in asked.items() if value is not None} or None
+    if policy is not None:
+        parse_policy(policy)  # a bad policy fails at import, where the user wrote it
 
     def wrap(function: Callable[[], Any]) -> Producer:
         is_generator = inspect.isasyncgenfunction(function)
@@ -82,7 +100,7 @@ def producer(room: str, *, every: float | None = None) -> Callable[[Callable[[],
             )
         if not is_generator and (every is None or every <= 0):
             raise ConfigError(f"producer {function.__qualname__}: give every=SECONDS (> 0)")
-        return Producer(room, function, every)
+        return Producer(room, function, every, policy)
 
     return wrap
 
