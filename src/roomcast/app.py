@@ -17,6 +17,7 @@ from roomcast.adapters.store.sqlite import SqliteStore
 from roomcast.config import Settings
 from roomcast.core.policy import parse_policy
 from roomcast.core.validation import Limits
+from roomcast.links import link_secret
 from roomcast.ports import Bus, MessageDraft, Sender, Store
 from roomcast.producers import Producer, load_producer, run_producer
 from roomcast.transport.asgi import Receive, Scope, Send
@@ -86,6 +87,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         limits=limits,
         rate=settings.rate,
         burst=settings.burst,
+        link_secret=link_secret(settings.data_dir),
+        signed_links_only=settings.signed_links_only,
     )
     sio.register("/", chat)
     engine = EngineServer(

@@ -8,12 +8,14 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 
 from roomcast import __version__
 from roomcast.app import RoomcastApp, create_app
 from roomcast.commands.keys import run_key_command
+from roomcast.commands.link import run_link
 from roomcast.commands.publish import run_publish, run_room
 from roomcast.config import (
     SETTING_FIELDS,
@@ -44,6 +46,7 @@ Roomcast: live chat rooms and live feeds over Socket.IO, on SQLite, in one comma
   roomcast key create cron             an API key for publishing (shown once)
   roomcast publish ticker '{"n": 4.2}' publish JSON data into a room (needs ROOMCAST_KEY)
   roomcast room ticker --feed          only publishers post in the room
+  roomcast link --room study-P07 --name P07 --expires 2h   a personal link, with a QR code
 """
 
 
@@ -52,11 +55,16 @@ def _add_settings(parser: argparse.ArgumentParser, names: tuple[str, ...] | None
         if names is None or field.name in names:
             # A list setting may be given as one comma-separated flag or as several flags.
             listed = type_of(field.name) == tuple[str, ...]
+            # A yes/no setting is a plain switch too: --signed-links-only means true.
+            switch: dict[str, Any] = (
+                {"nargs": "?", "const": "true"} if type_of(field.name) is bool else {}
+            )
             parser.add_argument(
                 flag_name(field.name),
                 dest=field.name,
                 metavar=field.name.upper(),
                 action="append" if listed else "store",
+                **switch,
                 help=f"{field.metadata['help']} [env {env_var(field.name)}; default: "
                 f"{show_default(field.default)}]",
             )
@@ -118,6 +126,19 @@ def _build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--text", help="publish this text instead of data")
     publish.add_argument("--name", help="sender name to show (default: the key's name)")
     _add_client_options(publish)
+
+    link = commands.add_parser(
+        "link",
+        help="print a personal signed link (and its QR code) that joins a room as a name",
+        description="A link that opens a room as a given name with no typing, signed with "
+        "the secret in --data-dir. With --signed-links-only the server accepts only these.",
+    )
+    link.add_argument("--room", required=True)
+    link.add_argument("--name", required=True)
+    link.add_argument("--expires", metavar="TIME", help="e.g. 90m, 2h, 7d (default: never)")
+    link.add_argument("--no-qr", dest="qr", action="store_false", help="print no QR code")
+    _add_client_options(link, key=False)
+    _add_settings(link, ("data_dir",))
 
     demo = commands.add_parser(
         "demo",
@@ -195,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_room(args.url, args.key, args.room, policy)
     try:
         settings = _settings(args)
+        if args.command == "link":
+            return run_link(settings, args.url, args.room, args.name, args.expires, args.qr)
         if args.command == "demo":
             return _demo(args.name, args.every, settings)
         if args.command == "key":

@@ -79,6 +79,10 @@ class Settings:
     retention_interval: float = _setting(
         10.0, "Seconds between passes that trim rooms with a retention policy.", minimum=0.05
     )
+    signed_links_only: bool = _setting(
+        False,
+        "Accept only signed links (roomcast link), so nobody can join under another's name.",
+    )
     producer: tuple[str, ...] = _setting(
         (),
         "Producers to start with the server, as module:function (comma-separated or the "

@@ -15,6 +15,7 @@ from typing import Any
 
 from roomcast.core.errors import BadRequest, Forbidden, RateLimited, RoomcastError
 from roomcast.core.identity import member_id_for_name
+from roomcast.core.links import verify_link
 from roomcast.core.presence import PresenceRegistry
 from roomcast.core.ratelimit import TokenBucket
 from roomcast.core.validation import (
@@ -60,6 +61,8 @@ class ChatNamespace:
         limits: Limits,
         rate: float,
         burst: int,
+        link_secret: bytes | None = None,
+        signed_links_only: bool = False,
         clock_ms: Callable[[], int] = _now_ms,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -70,6 +73,8 @@ class ChatNamespace:
         self._limits = limits
         self._rate = rate
         self._burst = burst
+        self._link_secret = link_secret
+        self._signed_links_only = signed_links_only
         self._clock_ms = clock_ms
         self._monotonic = monotonic
         self.presence = PresenceRegistry()
@@ -100,10 +105,20 @@ class ChatNamespace:
             # so the client sees itself come back online after the replay.
             asyncio.get_running_loop().call_soon(self._restore_presence, conn)
             return
-        try:
-            name = parse_name(auth.get("name"))
-        except BadRequest as error:
-            raise BadRequest(f"connect with auth {{name}}: {error.message}") from None
+        token = auth.get("token")
+        if token is not None and self._link_secret is not None:
+            claims = verify_link(self._link_secret, token, self._clock_ms())
+            name = claims.name
+            conn.data["link_room"] = claims.room  # a link opens its own room only
+        elif self._signed_links_only:
+            raise Forbidden(
+                "This server accepts only personal links; ask the facilitator for yours."
+            )
+        else:
+            try:
+                name = parse_name(auth.get("name"))
+            except BadRequest as error:
+                raise BadRequest(f"connect with auth {{name}}: {error.message}") from None
         conn.data["member"] = Sender(member_id_for_name(name), name)
         conn.data["joined"] = {}
         conn.data["state"] = "online"
@@ -144,6 +159,9 @@ class ChatNamespace:
         request = parse_join(payload)
         room = request.room
         member: Sender = conn.data["member"]
+        link_room = conn.data.get("link_room")
+        if link_room is not None and room != link_room:
+            raise Forbidden(f"your link is for room {link_room!r} only")
         # Subscribe before reading history, so nothing falls between the two;
         # clients drop what they already have by offset.
         conn.join(room)
