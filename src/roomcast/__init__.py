@@ -1,5 +1,7 @@
 """Roomcast: a self-hosted real-time server — chat rooms and live feeds over Socket.IO."""
 
-__all__ = ["__version__"]
+__version__ = "0.1.0"  # first: the modules imported below may read it
 
-__version__ = "0.1.0"
+from roomcast.client import AsyncClient, Client
+
+__all__ = ["AsyncClient", "Client", "__version__"]

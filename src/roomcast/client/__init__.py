@@ -1,0 +1,8 @@
+"""Python clients of Roomcast's chat contract: asyncio (:class:`AsyncClient`) and threads
+(:class:`Client`, the same implementation run in a background thread)."""
+
+from roomcast.client.async_client import AsyncClient
+from roomcast.client.errors import CallTimedOut, ClientClosed, ConnectionFailed
+from roomcast.client.sync_client import Client
+
+__all__ = ["AsyncClient", "CallTimedOut", "Client", "ClientClosed", "ConnectionFailed"]
