@@ -57,12 +57,17 @@ def _build_parser() -> argparse.ArgumentParser:
             help=f"{field.metadata['help']} [env {env_var(field.name)}; default: "
             f"{show_default(field.default)}]",
         )
+    from roomcast.client.terminal import add_chat_parser
+
+    add_chat_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
+    if args.command == "chat":
+        return int(args.run(args))
     if args.command is None:
         parser.print_help()
         return 0

@@ -125,8 +125,11 @@ class Client:
 
     def receive(self, room: str | None = None, timeout: float | None = None) -> dict[str, Any]:
         """The next message (of ``room`` if given); raises ``TimeoutError`` after ``timeout``."""
+        return self._run(self._receive(room, timeout))
+
+    async def _receive(self, room: str | None, wait: float | None) -> dict[str, Any]:
         # The timeout runs inside the loop: a message is either taken and returned, or left.
-        return self._run(asyncio.wait_for(self._client.receive(room), timeout))
+        return await asyncio.wait_for(self._client.receive(room), wait)
 
     def messages(
         self, room: str | None = None, timeout: float | None = None
