@@ -172,6 +172,13 @@ class AsyncClient:
         await self.close()
 
     async def _supervise(self, conn: Connection) -> None:
+        try:
+            await self._keep_connected(conn)
+        except Exception:  # a task boundary: a bug here must end the client, not hang it
+            log.exception("the connection supervisor of %s failed", self.url)
+            self._end(ClientClosed("the client failed; see its log"))
+
+    async def _keep_connected(self, conn: Connection) -> None:
         """Wait for the connection to end, then reconnect and resume, until closed."""
         while True:
             reason = await conn.wait_closed()
@@ -229,8 +236,9 @@ class AsyncClient:
         """
         while room in self._joined:
             order = self._orders[room]
-            assert order.delivered is not None
-            payload = {"room": room, "since": order.delivered, "watch": self._joined[room]}
+            since = order.delivered
+            assert since is not None
+            payload = {"room": room, "since": since, "watch": self._joined[room]}
             try:
                 if conn is None:
                     ack = await self._call("join", payload)
@@ -241,9 +249,14 @@ class AsyncClient:
                 self._joined.pop(room, None)
                 self._orders.pop(room, None)
                 return
+            except RateLimited:
+                # Resuming many rooms at once can outrun the server's burst: slow down
+                # on this connection rather than reconnect and start over.
+                await asyncio.sleep(1)
+                continue
             self._deliver(room, order, ack.get("messages") or [])
-            if not ack.get("more") and not order.has_gap:
-                return
+            if not ack.get("more") and (not order.has_gap or order.delivered == since):
+                return  # complete; or a gap the store cannot fill, and asking again won't
 
     async def _fill_task(self, room: str) -> None:
         try:
