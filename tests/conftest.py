@@ -31,7 +31,7 @@ class RunningServer:
         self.process: subprocess.Popen[str] | None = None
         self._drainer: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, port: int = 0) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             [
@@ -40,7 +40,7 @@ class RunningServer:
                 "roomcast",
                 self.command,
                 "--port",
-                "0",
+                str(port),
                 "--data-dir",
                 str(self.data_dir),
                 "--log-level",
@@ -111,10 +111,16 @@ class RunningServer:
         if self.process is not None and self.process.stdout is not None:
             self.process.stdout.close()
 
-    def restart(self) -> None:
+    @property
+    def port(self) -> int:
+        return int(self.url.rpartition(":")[2])
+
+    def restart(self, *, same_port: bool = False) -> None:
+        """Stop and start again on the same data dir (and port, for clients that come back)."""
+        port = self.port if same_port else 0
         self.stop()
         self.url = ""
-        self.start()
+        self.start(port)
 
 
 @pytest.fixture

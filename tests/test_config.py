@@ -96,7 +96,7 @@ def test_env_vars_are_parsed_to_their_types() -> None:
 
 
 def test_every_setting_has_a_working_env_var() -> None:
-    samples: dict[Any, str] = {int: "1234", float: "1234.5", Path: "/tmp/x"}
+    samples: dict[Any, str] = {int: "1234", float: "1234.5", Path: "/tmp/x", bool: "yes"}
     samples[tuple[str, ...]] = "https://x.test"
     for name, kind in TYPES.items():
         if kind is str:

@@ -1,7 +1,10 @@
 """``core/`` and ``protocol/`` import only the standard library and each other.
 
 They are sans-I/O: no event loop, sockets or SQL, and no clock or random ids (those are
-passed in), so they can be tested by feeding them values. Checked on the source with ast.
+passed in), so they can be tested by feeding them values. ``client/`` stands beside the
+server: it reuses ``protocol/`` and the error classes but nothing of ``transport/``,
+``adapters/`` or the app, so a client never needs the server's code or dependencies.
+Checked on the source with ast.
 """
 
 from __future__ import annotations
@@ -59,6 +62,23 @@ def is_allowed(name: str) -> bool:
     return any(name == package or name.startswith(package + ".") for package in PURE_PACKAGES)
 
 
+CLIENT_MODULES = sorted((SRC / "roomcast" / "client").rglob("*.py"))
+CLIENT_MAY_IMPORT = (
+    "roomcast.client",
+    "roomcast.protocol",
+    "roomcast.core.errors",
+    "roomcast.errors",
+    "websockets",  # AsyncClient's WebSocket
+    "httpx",  # Publisher's HTTP
+)
+
+
+def client_may_import(name: str) -> bool:
+    if name.split(".")[0] in sys.stdlib_module_names:
+        return True
+    return any(name == allowed or name.startswith(allowed + ".") for allowed in CLIENT_MAY_IMPORT)
+
+
 def test_the_pure_packages_are_found() -> None:
     names = {module_name(path) for path in MODULES}
 
@@ -80,6 +100,23 @@ def test_no_io_clock_or_randomness(path: Path) -> None:
     ]
 
     assert bad == [], f"{module_name(path)} must get time and ids passed in, and do no I/O"
+
+
+def test_the_client_modules_are_found() -> None:
+    names = {module_name(path) for path in CLIENT_MODULES}
+
+    assert {
+        "roomcast.client",
+        "roomcast.client.async_client",
+        "roomcast.client.connection",
+    } <= names
+
+
+@pytest.mark.parametrize("path", CLIENT_MODULES, ids=module_name)
+def test_the_client_imports_nothing_of_the_server(path: Path) -> None:
+    bad = [f"line {line}: {name}" for line, name in imports(path) if not client_may_import(name)]
+
+    assert bad == [], f"{module_name(path)} imports beyond protocol/, the errors and its libraries"
 
 
 # -- the checker itself ----------------------------------------------------------------------
@@ -123,3 +160,25 @@ def test_checker_resolves_relative_imports_in_a_package_init() -> None:
     names = [name for _, name in imports_in("from . import a", "roomcast.core", is_package=True)]
 
     assert names == ["roomcast.core"]
+
+
+@pytest.mark.parametrize(
+    ("source", "allowed"),
+    [
+        ("import asyncio", True),
+        ("from websockets.asyncio.client import connect", True),
+        ("from roomcast.protocol import socketio", True),
+        ("from roomcast.core.errors import Forbidden", True),
+        ("from roomcast.client.errors import ClientClosed", True),
+        ("from roomcast.transport.socketio_server import SioServer", False),
+        ("from roomcast.adapters.store import sqlite", False),
+        ("from roomcast.app import create_app", False),
+        ("from roomcast.core.validation import parse_send", False),
+        ("import roomcast", False),  # the package root imports the client: a cycle
+        ("import uvicorn", False),
+    ],
+)
+def test_checker_keeps_the_client_apart(source: str, allowed: bool) -> None:
+    names = [name for _, name in imports_in(source, "roomcast.client.example")]
+
+    assert all(client_may_import(name) for name in names) is allowed

@@ -6,15 +6,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from roomcast.client import AsyncClient, Client
     from roomcast.client.publisher import AsyncPublisher, Publisher
     from roomcast.producers import producer
 
-__all__ = ["AsyncPublisher", "Publisher", "__version__", "producer"]
+__all__ = [
+    "AsyncClient",
+    "AsyncPublisher",
+    "Client",
+    "Publisher",
+    "__version__",
+    "producer",
+]
 
 __version__ = "0.1.0"
 
 # The clients load on first use: `roomcast serve` and `import roomcast` stay light.
 _LAZY = {
+    "AsyncClient": "roomcast.client",
+    "Client": "roomcast.client",
     "AsyncPublisher": "roomcast.client.publisher",
     "Publisher": "roomcast.client.publisher",
     "producer": "roomcast.producers",

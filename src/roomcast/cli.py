@@ -47,6 +47,7 @@ Roomcast: live chat rooms and live feeds over Socket.IO, on SQLite, in one comma
   roomcast publish ticker '{"n": 4.2}' publish JSON data into a room (needs ROOMCAST_KEY)
   roomcast room ticker --feed          only publishers post in the room
   roomcast link --room study-P07 --name P07 --expires 2h   a personal link, with a QR code
+  roomcast chat sales --name Ada       chat in a room from the terminal
 """
 
 
@@ -176,6 +177,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--keep-for", type=_optional_text, metavar="TIME|forever", help="e.g. 90s, 15m, 2h, 7d"
     )
     _add_client_options(room)
+    from roomcast.client.terminal import add_chat_parser
+
+    add_chat_parser(commands)
     return parser
 
 
@@ -204,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    if args.command == "chat":
+        return int(args.run(args))
     if args.command is None:
         parser.print_help()
         return 0

@@ -21,6 +21,7 @@ class LoopThread:
 
     def __init__(self, name: str) -> None:
         self.loop = asyncio.new_event_loop()
+        # A daemon: a script that forgets close() still exits.
         self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
         self._thread.start()
 
@@ -28,8 +29,13 @@ class LoopThread:
         """Run ``coroutine`` on the loop and return its result (or raise its error) here."""
         if threading.current_thread() is self._thread:
             coroutine.close()
-            raise RuntimeError("a blocking client call was made from its own event loop")
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+            raise RuntimeError("a client's blocking methods cannot be called from its callbacks")
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()  # e.g. Ctrl+C while waiting: do not leave the call running
+            raise
 
     def stop(self) -> None:
         """Stop the loop and its thread; pending work is cancelled."""

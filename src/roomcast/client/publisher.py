@@ -19,6 +19,7 @@ from typing import Any, Self
 
 import httpx
 
+from roomcast.client.errors import error_from_wire
 from roomcast.client.loop_thread import LoopThread
 from roomcast.core.errors import RoomcastError, Unavailable
 
@@ -56,7 +57,7 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
     if isinstance(body, dict) and body.get("ok") is True:
         return body
     if isinstance(body, dict) and "error" in body:
-        raise RoomcastError.from_wire(body["error"])
+        raise error_from_wire(body["error"])
     raise Unavailable(f"{response.request.url} answered HTTP {response.status_code}, not Roomcast")
 
 

@@ -45,17 +45,6 @@ class RoomcastError(Exception):
         """The error object as clients see it: ``{"code", "message"}``."""
         return {"code": self.code, "message": self.message}
 
-    @staticmethod
-    def from_wire(error: Any) -> RoomcastError:
-        """The exception for a wire error object; unknown codes give the root class."""
-        if not isinstance(error, dict):
-            return RoomcastError(f"malformed error from the server: {error!r}")
-        code, message = error.get("code"), str(error.get("message", ""))
-        for kind in _ALL_ERRORS:
-            if kind.code == code:
-                return kind(message)
-        return RoomcastError(message or f"the server answered with error {code!r}")
-
 
 class BadRequest(RoomcastError):
     code = "bad_request"
@@ -96,15 +85,3 @@ class ConfigError(RoomcastError):
     """A setting is missing or invalid; the message names the setting."""
 
     code = "config_error"
-
-
-_ALL_ERRORS: tuple[type[RoomcastError], ...] = (
-    BadRequest,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    TooLarge,
-    RateLimited,
-    Unavailable,
-    ConfigError,
-)
