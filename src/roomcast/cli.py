@@ -11,7 +11,7 @@ import sys
 import uvicorn
 
 from roomcast import __version__
-from roomcast.app import RoomcastApp, create_app
+from roomcast.app import SOCKET_PATH, RoomcastApp, create_app
 from roomcast.config import (
     SETTING_FIELDS,
     Settings,
@@ -23,6 +23,7 @@ from roomcast.config import (
 )
 from roomcast.core.errors import ConfigError
 from roomcast.gc_tuning import tune_gc_for_connections
+from roomcast.transport.fast_upgrade import engine_http_protocol
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
 __all__ = ["main"]
@@ -153,6 +154,8 @@ def serve(settings: Settings) -> int:
         # would redo it for each (socket.io turns it off by default too).
         ws_per_message_deflate=False,
         ws=FramedWebSocketProtocol,
+        # New Engine.IO WebSocket sessions skip ASGI: less memory and time per connection.
+        http=engine_http_protocol({SOCKET_PATH: app.engine}),
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
         server_header=False,
         access_log=False,

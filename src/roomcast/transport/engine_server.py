@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import parse_qs
 
@@ -30,9 +31,16 @@ from roomcast.transport.asgi import (
     respond,
 )
 from roomcast.transport.engine_session import NOOP, EngineSession, Frame
-from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText, wire_bytes
+from roomcast.transport.frames import (
+    FRAME_EXTENSION,
+    FRAME_MESSAGE,
+    SharedText,
+    wire_bytes,
+    wire_frame,
+)
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.timer_wheel import TimerWheel
+from roomcast.transport.ws_connection import WebSocketConnection
 
 __all__ = ["EngineHandler", "EngineServer"]
 
@@ -58,6 +66,11 @@ class EngineHandler(Protocol):
     async def on_message(self, session: EngineSession, data: str | bytes) -> None: ...
 
     def on_close(self, session: EngineSession, reason: str) -> None: ...
+
+
+def _remote(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else ""
 
 
 class _Refused(Exception):
@@ -128,10 +141,8 @@ class EngineServer:
         for session in list(self.sessions.values()):
             session.close(reason)
 
-    def _new_session(self, transport: str, scope: Scope) -> EngineSession:
+    def _new_session(self, transport: str, remote: str) -> EngineSession:
         sid = secrets.token_urlsafe(15)
-        client = scope.get("client")
-        remote = client[0] if client else ""
         session = EngineSession(
             self, sid, "websocket" if transport == "websocket" else "polling", remote
         )
@@ -200,7 +211,7 @@ class EngineServer:
             if sid is None:
                 if method != "GET":
                     raise _Refused(400, "a new session starts with a GET request")
-                session = self._new_session("polling", scope)
+                session = self._new_session("polling", _remote(scope))
                 await respond(send, 200, self._handshake(session, ["websocket"]), headers=cors)
                 session.start_heartbeat()
                 await self.handler.on_open(session)
@@ -317,12 +328,55 @@ class EngineServer:
             if not await self._upgrade(session, receive, send):
                 return
         else:
-            session = self._new_session("websocket", scope)
+            session = self._new_session("websocket", _remote(scope))
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.send", "text": self._handshake(session, [])})
             session.start_heartbeat()
             await self.handler.on_open(session)
-        await self._run_websocket(session, scope, receive, send)
+        extension = scope.get("extensions", {}).get(FRAME_EXTENSION)
+        write = extension.get("write") if extension is not None else None
+        await self._run_websocket(session, extension is not None, write, receive, send)
+
+    # -- WebSocket without ASGI (see fast_upgrade) -----------------------------------------
+
+    def takes_websocket(self, query_string: bytes, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether :meth:`open_websocket` may serve this upgrade request.
+
+        Only a new session that passes every check: refusals and upgrades from
+        long-polling take the ASGI path, which answers them as it always has.
+        """
+        try:
+            query = self._check_query(
+                {"query_string": query_string, "headers": headers}, "websocket"
+            )
+        except _Refused:
+            return False
+        return "sid" not in query
+
+    def open_websocket(
+        self, connection: WebSocketConnection, remote: str, preamble: bytes
+    ) -> asyncio.Task[None]:
+        """Open a session on an accepted WebSocket; the task runs it until it closes.
+
+        ``preamble`` (the handshake response) goes out in the same write as the open packet.
+        """
+        session = self._new_session("websocket", remote)
+        connection.transport.write(preamble + wire_frame(self._handshake(session, [])))
+        session.start_heartbeat()
+        return asyncio.get_running_loop().create_task(self._serve_websocket(session, connection))
+
+    async def _serve_websocket(
+        self, session: EngineSession, connection: WebSocketConnection
+    ) -> None:
+        try:
+            await self.handler.on_open(session)
+            await self._run_websocket(
+                session, True, connection.write_now, connection.receive, connection.send
+            )
+        except Exception:  # a task boundary, as uvicorn's around an ASGI app
+            log.exception("WebSocket session %s failed", session.sid)
+        finally:
+            connection.app_done()
 
     async def _upgrade(self, session: EngineSession, receive: Receive, send: Send) -> bool:
         """The probe exchange; True once the session has moved to this WebSocket."""
@@ -354,10 +408,17 @@ class EngineServer:
         return True
 
     async def _run_websocket(
-        self, session: EngineSession, scope: Scope, receive: Receive, send: Send
+        self,
+        session: EngineSession,
+        framed: bool,
+        write: Callable[[bytes], bool] | None,
+        receive: Receive,
+        send: Send,
     ) -> None:
-        extension = scope.get("extensions", {}).get(FRAME_EXTENSION)
-        framed = extension is not None
+        """Read packets until the session closes.
+
+        ``framed``: ``send`` takes pre-framed bytes; ``write``: the synchronous write, if any.
+        """
         writer: asyncio.Task[None] | None = None
 
         def ensure_writer() -> None:
@@ -365,9 +426,9 @@ class EngineServer:
             if writer is None or writer.done():
                 writer = asyncio.create_task(self._write_websocket(session, send, framed))
 
-        if framed and "write" in extension:
+        if framed and write is not None:
             # Direct writes; a writer task only when back-pressure or closing needs one.
-            session.direct_write = extension["write"]
+            session.direct_write = write
             session.ensure_writer = ensure_writer
             if session.queue:
                 ensure_writer()
