@@ -8,6 +8,7 @@ import gc
 import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import uvicorn
@@ -16,7 +17,7 @@ from websockets.exceptions import InvalidStatus
 
 from roomcast.testing.conformance_server import build_app, serving_options
 from roomcast.transport.asgi import Receive, Scope, Send
-from roomcast.transport.engine_server import EngineServer
+from roomcast.transport.engine_server import EngineServer, parse_query
 from roomcast.transport.fast_upgrade import (
     EngineHttpProtocol,
     _accept_value,
@@ -247,3 +248,21 @@ async def test_a_reader_that_stalls_gets_every_broadcast_in_order(
     await read_burst_in_order(same_origin.url())
     assert refused_writes > 0, "the socket never pushed back: the test proved nothing"
     assert same_origin.asgi_websockets == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "EIO=4&transport=websocket",
+        "EIO=4&transport=polling&sid=abc-_DEF&t=Nx1",
+        "",
+        "a",
+        "a=&b=2&&c=3=4&b=5",
+        "=x&EIO=3&EIO=4",
+        "sid=a%2Bb&x=y+z&n=%C3%A9",
+        "EIO=4&transport=websocket&bad=%zz",
+    ],
+)
+def test_queries_read_as_parse_qs_reads_them(query: str) -> None:
+    expected = {key: values[0] for key, values in parse_qs(query).items()}
+    assert parse_query(query.encode("latin-1")) == expected
