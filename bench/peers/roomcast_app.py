@@ -2,7 +2,7 @@
 
 The same two events as the peers: ``join(room)`` (acked) and ``bcast(room, payload)``,
 which emits ``m`` with the payload to the room. Served by uvicorn with Roomcast's
-WebSocket protocol, as ``roomcast serve`` does.
+HTTP and WebSocket protocols, as ``roomcast serve`` does.
 
 Usage: python roomcast_app.py PORT  — prints "READY <port>" once listening.
 """
@@ -15,6 +15,7 @@ from serving import serve
 
 from roomcast.gc_tuning import tune_gc_for_connections
 from roomcast.transport.engine_server import EngineServer
+from roomcast.transport.fast_upgrade import engine_http_protocol
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.socketio_server import SioConnection, SioServer
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
@@ -65,6 +66,7 @@ if __name__ == "__main__":
         _app,
         lifespan="off",
         ws=FramedWebSocketProtocol,
+        http=engine_http_protocol({"/socket.io/": ENGINE}),
         ws_ping_interval=None,
         before_start=tune_gc_for_connections,
     )

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from serving import serve
 
-from roomcast.app import create_app
+from roomcast.app import SOCKET_PATH, create_app
 from roomcast.config import load_settings
 from roomcast.gc_tuning import tune_gc_for_connections
+from roomcast.transport.fast_upgrade import engine_http_protocol
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
 if __name__ == "__main__":
@@ -25,10 +26,12 @@ if __name__ == "__main__":
             {"data_dir": Path(data_dir), "rate": 1_000_000.0, "burst": 1_000_000},
             environ={},
         )
+        app = create_app(settings)
         serve(
-            create_app(settings),
+            app,
             lifespan="on",
             ws=FramedWebSocketProtocol,
+            http=engine_http_protocol({SOCKET_PATH: app.engine}),
             ws_ping_interval=None,
             before_start=tune_gc_for_connections,
         )

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import uvicorn
 
-from roomcast.testing.conformance_server import build_app
+from roomcast.testing.conformance_server import build_app, serving_options
 
 from .wire import TIMEOUT, LiveServer
 
@@ -37,15 +37,22 @@ _errors = _ErrorLog()
 _WATCHED = ("uvicorn.error", "roomcast")
 
 
-@pytest.fixture(scope="session")
-def live() -> Iterator[LiveServer]:
-    """The conformance app on uvicorn, in a thread of its own with its own event loop."""
+@pytest.fixture(scope="session", params=["fast-upgrade", "asgi"])
+def live(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The conformance app on uvicorn, in a thread of its own with its own event loop.
+
+    Served twice: as ``roomcast serve`` does (new WebSocket sessions skip ASGI), and
+    through ASGI alone, as any ASGI server would run it.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     host, port = sock.getsockname()
+    app = build_app()
+    options = serving_options(app) if request.param == "fast-upgrade" else {}
     config = uvicorn.Config(
-        build_app(),
+        app,
+        **options,
         log_config=None,
         log_level="warning",
         access_log=False,
@@ -54,8 +61,6 @@ def live() -> Iterator[LiveServer]:
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    for name in _WATCHED:
-        logging.getLogger(name).addHandler(_errors)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -69,18 +74,25 @@ def live() -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(TIMEOUT + 5)
         sock.close()
-        for name in _WATCHED:
-            logging.getLogger(name).removeHandler(_errors)
     assert not thread.is_alive(), "uvicorn did not shut down"
     assert _errors.take() == []
 
 
+@pytest.fixture(scope="session")
+def _error_log() -> Iterator[_ErrorLog]:
+    for name in _WATCHED:
+        logging.getLogger(name).addHandler(_errors)
+    yield _errors
+    for name in _WATCHED:
+        logging.getLogger(name).removeHandler(_errors)
+
+
 @pytest.fixture(autouse=True)
-def _no_server_errors(live: LiveServer) -> Iterator[None]:
-    """Fail a test during which the server logged an error (an exception it swallowed)."""
-    _errors.take()
+def _no_server_errors(_error_log: _ErrorLog) -> Iterator[None]:
+    """Fail a test during which a server logged an error (an exception it swallowed)."""
+    _error_log.take()
     yield
-    assert _errors.take() == []
+    assert _error_log.take() == []
 
 
 @pytest.fixture

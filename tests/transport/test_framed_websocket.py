@@ -9,11 +9,10 @@ from typing import Any
 import uvicorn
 from websockets.asyncio.client import connect
 
-from roomcast.transport.engine_server import EngineServer
 from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE, SharedText, wire_frame
-from roomcast.transport.origins import OriginPolicy
-from roomcast.transport.socketio_server import SioConnection, SioServer
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
+
+from .burst import burst_engine, read_burst_in_order
 
 TEXTS = ['42["m",1]', "x" * 200, "é€😀" * 30_000]  # the three WebSocket length encodings
 
@@ -66,39 +65,9 @@ async def test_pre_framed_messages_reach_a_real_client_intact() -> None:
         sock.close()
 
 
-class _BurstApp:
-    """Joins every connection to one room; ``burst(n)`` broadcasts ``n`` numbered frames."""
-
-    def __init__(self, sio: SioServer) -> None:
-        self.sio = sio
-
-    async def on_connect(self, conn: SioConnection, auth: dict[str, Any], recovered: bool) -> None:
-        conn.join("room")
-
-    async def on_event(self, conn: SioConnection, event: str, args: list[Any]) -> list[Any] | None:
-        for seq in range(int(args[0])):
-            self.sio.broadcast("/", "room", "m", seq, "x" * 4000)
-            if seq % 50 == 49:
-                await asyncio.sleep(0)  # let flushes run between parts of the burst
-        return ["done"]
-
-    def on_disconnect(self, conn: SioConnection, reason: str) -> None:
-        return None
-
-
 async def test_a_reader_that_stalls_gets_every_broadcast_in_order() -> None:
     """Direct writes hand over to the writer task under back-pressure, and back, in order."""
-    sio = SioServer(connect_timeout=10.0, recovery_window=0)
-    sio.register("/", _BurstApp(sio))
-    engine = EngineServer(
-        sio,
-        ping_interval=25.0,
-        ping_timeout=20.0,
-        max_payload=1_000_000,
-        send_buffer=100_000,
-        origins=OriginPolicy(()),
-        allow_polling=False,
-    )
+    engine = burst_engine()
     refused_writes = 0
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -123,23 +92,10 @@ async def test_a_reader_that_stalls_gets_every_broadcast_in_order() -> None:
     )  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    count = 5000  # 20 MB: more than the socket buffers hold, so the reader falls behind
     try:
         while not server.started:  # noqa: ASYNC110 -- uvicorn offers no start event
             await asyncio.sleep(0.01)
-        # A small read queue: the client stops reading from the socket while we wait.
-        async with connect(url, max_size=None, max_queue=4) as ws:
-            assert (await ws.recv()).startswith("0")
-            await ws.send("40")
-            assert str(await ws.recv()).startswith("40")
-            await ws.send(f'421["burst",{count}]')
-            await asyncio.sleep(0.5)  # the burst fills every buffer on the way
-            seqs = []
-            while len(seqs) < count:
-                text = str(await asyncio.wait_for(ws.recv(), 10))
-                if text.startswith('42["m",'):
-                    seqs.append(int(text[7 : text.index(",", 7)]))
-        assert seqs == list(range(count))
+        await read_burst_in_order(url)
         assert refused_writes > 0, "the socket never pushed back: the test proved nothing"
     finally:
         server.should_exit = True

@@ -97,6 +97,10 @@ def decode_payload(body: str) -> list[Packet]:
     return packets
 
 
+# Built once: ``json.dumps`` with any option builds a new encoder at every call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def open_packet(
     sid: str, *, upgrades: list[str], ping_interval_ms: int, ping_timeout_ms: int, max_payload: int
 ) -> Packet:
@@ -108,4 +112,4 @@ def open_packet(
         "pingTimeout": ping_timeout_ms,
         "maxPayload": max_payload,
     }
-    return Packet(PacketType.OPEN, json.dumps(body, separators=(",", ":")))
+    return Packet(PacketType.OPEN, _COMPACT.encode(body))

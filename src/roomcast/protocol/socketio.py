@@ -49,13 +49,18 @@ class SioPacket:
     attachments: list[bytes] = field(default_factory=list)
 
 
+# Built once: ``json.dumps`` with any option builds a new encoder at every call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
     """Compact JSON as JavaScript writes it; escapes non-ASCII only if it is not valid UTF-8."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = _COMPACT.encode(value)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates from "\ud800"-style input
-        return json.dumps(value, separators=(",", ":"))
+        return _COMPACT_ASCII.encode(value)
     return text
 
 

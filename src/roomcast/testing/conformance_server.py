@@ -6,7 +6,8 @@
 ``socket.io`` server in socketio/socket.io-protocol's README does: it emits ``auth``
 on connect, echoes ``message`` as ``message-back``, acks ``message-with-ack`` with its
 arguments, and also serves the ``/custom`` namespace. Heartbeat 300 ms / 200 ms,
-maxPayload 1,000,000, connect timeout 1 s, any origin.
+maxPayload 1,000,000, connect timeout 1 s, any origin. Served as ``roomcast serve`` serves:
+new WebSocket sessions take the path without ASGI (:mod:`roomcast.transport.fast_upgrade`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import uvicorn
 from roomcast.transport.asgi import Receive, Scope, Send, respond
 from roomcast.transport.engine_server import EngineServer
 from roomcast.transport.engine_session import EngineSession
+from roomcast.transport.fast_upgrade import engine_http_protocol
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.socketio_server import SioConnection, SioServer
+from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
-__all__ = ["build_app", "main"]
+__all__ = ["ConformanceApp", "build_app", "main", "serving_options"]
 
 
 class EchoEngine:
@@ -64,22 +67,25 @@ class EchoNamespace:
         return None
 
 
-def build_app() -> Any:
-    """An ASGI app with both endpoints."""
-    common: dict[str, Any] = {
-        "ping_interval": 0.3,
-        "ping_timeout": 0.2,
-        "max_payload": 1_000_000,
-        "send_buffer": 10_000,
-        "origins": OriginPolicy(("*",)),
-    }
-    engine = EngineServer(EchoEngine(), **common)
-    sio = SioServer(connect_timeout=1.0)
-    sio.register("/", EchoNamespace(echo=True))
-    sio.register("/custom", EchoNamespace(echo=False))
-    socketio = EngineServer(sio, **common)
+class ConformanceApp:
+    """An ASGI app with both endpoints; ``engines`` maps each endpoint's path to its engine."""
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self) -> None:
+        common: dict[str, Any] = {
+            "ping_interval": 0.3,
+            "ping_timeout": 0.2,
+            "max_payload": 1_000_000,
+            "send_buffer": 10_000,
+            "origins": OriginPolicy(("*",)),
+        }
+        engine = EngineServer(EchoEngine(), **common)
+        sio = SioServer(connect_timeout=1.0)
+        sio.register("/", EchoNamespace(echo=True))
+        sio.register("/custom", EchoNamespace(echo=False))
+        socketio = EngineServer(sio, **common)
+        self.engines = {"/engine.io/": engine, "/socket.io/": socketio}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
@@ -88,13 +94,26 @@ def build_app() -> Any:
                     return
         path = scope.get("path", "")
         if path.startswith("/engine.io"):
-            await engine(scope, receive, send)
+            await self.engines["/engine.io/"](scope, receive, send)
         elif path.startswith("/socket.io"):
-            await socketio(scope, receive, send)
+            await self.engines["/socket.io/"](scope, receive, send)
         elif scope["type"] == "http":
             await respond(send, 404, "not found")
 
-    return app
+
+def build_app() -> ConformanceApp:
+    """The conformance app (serve it with :func:`serving_options` for ``roomcast serve``'s path)."""
+    return ConformanceApp()
+
+
+def serving_options(app: ConformanceApp) -> dict[str, Any]:
+    """uvicorn options as ``roomcast serve`` uses them: new WebSocket sessions skip ASGI."""
+    return {
+        "http": engine_http_protocol(app.engines),
+        "ws": FramedWebSocketProtocol,
+        "ws_ping_interval": None,
+        "ws_per_message_deflate": False,
+    }
 
 
 def main() -> None:
@@ -102,13 +121,14 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args()
+    app = build_app()
     uvicorn.run(
-        build_app(),
+        app,
         host=args.host,
         port=args.port,
         log_level="warning",
         ws_max_size=1_000_000,
-        ws_per_message_deflate=False,
+        **serving_options(app),
     )
 
 
