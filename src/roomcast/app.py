@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         limits=limits,
         rate=settings.rate,
         burst=settings.burst,
-        link_secret=link_secret(settings.data_dir),
+        link_secret=functools.partial(link_secret, settings.data_dir),
         signed_links_only=settings.signed_links_only,
     )
     sio.register("/", chat)

@@ -160,22 +160,35 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Change a room's policy on a running server; what is not given stays.",
     )
     room.add_argument("room")
+    # Options not given stay out of the namespace (SUPPRESS): only what is given changes.
     posts = room.add_mutually_exclusive_group()
     posts.add_argument(
         "--feed",
         dest="client_posts",
         action="store_false",
-        default=None,
+        default=argparse.SUPPRESS,
         help="only publishers post (members who send get 'forbidden')",
     )
     posts.add_argument(
-        "--open", dest="client_posts", action="store_true", help="members may post (a chat)"
+        "--open",
+        dest="client_posts",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="members may post (a chat)",
     )
     room.add_argument(
-        "--keep-last", type=_optional_int, metavar="N|all", help="keep the newest N messages"
+        "--keep-last",
+        type=_optional_int,
+        default=argparse.SUPPRESS,
+        metavar="N|all",
+        help="keep the newest N messages",
     )
     room.add_argument(
-        "--keep-for", type=_optional_text, metavar="TIME|forever", help="e.g. 90s, 15m, 2h, 7d"
+        "--keep-for",
+        type=_optional_text,
+        default=argparse.SUPPRESS,
+        metavar="TIME|forever",
+        help="e.g. 90s, 15m, 2h, 7d",
     )
     _add_client_options(room)
     from roomcast.client.terminal import add_chat_parser
@@ -193,21 +206,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(overrides)
 
 
-def _room_policy(args: argparse.Namespace, argv: list[str]) -> dict[str, object]:
-    # Only what was given on the command line changes; --keep-last all clears the limit.
-    policy: dict[str, object] = {}
-    if args.client_posts is not None:
-        policy["client_posts"] = args.client_posts
-    if any(arg.startswith("--keep-last") for arg in argv):
-        policy["keep_last"] = args.keep_last
-    if any(arg.startswith("--keep-for") for arg in argv):
-        policy["keep_for"] = args.keep_for
-    return policy
+def _room_policy(args: argparse.Namespace) -> dict[str, object]:
+    # --keep-last all gives None, which clears the limit; options not given are absent.
+    fields = ("client_posts", "keep_last", "keep_for")
+    return {name: getattr(args, name) for name in fields if hasattr(args, name)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
-    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     if args.command == "chat":
         return int(args.run(args))
@@ -217,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "publish":
         return run_publish(args.url, args.key, args.room, args.data, args.text, args.name)
     if args.command == "room":
-        policy = _room_policy(args, argv)
+        policy = _room_policy(args)
         if not policy:
             parser.error("room: give --feed, --open, --keep-last or --keep-for")
         return run_room(args.url, args.key, args.room, policy)

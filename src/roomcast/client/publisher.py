@@ -113,14 +113,15 @@ class AsyncPublisher:
         return await self._call("PUT", _room_path(room), body)
 
     async def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        for attempt in range(ATTEMPTS):
+        attempt = 0
+        while True:
             try:
                 return _answer(await self._http.request(method, path, json=body))
             except (httpx.TransportError, Unavailable) as error:
-                if attempt == ATTEMPTS - 1:
+                attempt += 1
+                if attempt == ATTEMPTS:
                     raise _unreachable(error) from error
-                await asyncio.sleep(_backoff(attempt))
-        raise AssertionError("unreachable")
+                await asyncio.sleep(_backoff(attempt - 1))
 
     async def aclose(self) -> None:
         await self._http.aclose()

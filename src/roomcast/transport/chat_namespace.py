@@ -61,7 +61,7 @@ class ChatNamespace:
         limits: Limits,
         rate: float,
         burst: int,
-        link_secret: bytes | None = None,
+        link_secret: Callable[[], bytes] | None = None,
         signed_links_only: bool = False,
         clock_ms: Callable[[], int] = _now_ms,
         monotonic: Callable[[], float] = time.monotonic,
@@ -73,7 +73,8 @@ class ChatNamespace:
         self._limits = limits
         self._rate = rate
         self._burst = burst
-        self._link_secret = link_secret
+        self._load_link_secret = link_secret
+        self._link_secret: bytes | None = None  # read (or made) by start()
         self._signed_links_only = signed_links_only
         self._clock_ms = clock_ms
         self._monotonic = monotonic
@@ -89,6 +90,9 @@ class ChatNamespace:
         }
 
     async def start(self) -> None:
+        """Read the link secret (made at the first start) and follow published messages."""
+        if self._load_link_secret is not None:
+            self._link_secret = self._load_link_secret()
         await self._bus.subscribe(MESSAGES_CHANNEL, self._on_published)
 
     def _on_published(self, channel: str, payload: bytes) -> None:

@@ -140,8 +140,9 @@ def create_api(
         since = _query_int(request, "since", 0, 2**53)
         before = _query_int(request, "before", 0, 2**53)
         limit = _query_int(request, "limit", 1, MAX_HISTORY_LIMIT) or limits.history_page
-        await room_info(room)
         messages = await store.read(room, since=since, before=before, limit=limit)
+        if not messages:
+            await room_info(room)  # an empty page of a room, or no such room (404)?
         return JSONResponse(
             {
                 "ok": True,

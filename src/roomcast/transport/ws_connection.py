@@ -25,6 +25,7 @@ from websockets.frames import Frame, Opcode
 from websockets.server import ServerProtocol
 
 from roomcast.transport.asgi import Message
+from roomcast.transport.direct_write import DirectWrite
 from roomcast.transport.frames import FRAME_MESSAGE
 from roomcast.transport.slim_sync import SlimEvent, SlimQueue
 
@@ -36,7 +37,7 @@ log = logging.getLogger("uvicorn.error")
 CLOSE_TIMEOUT = 10.0
 
 
-class WebSocketConnection(asyncio.Protocol):
+class WebSocketConnection(DirectWrite, asyncio.Protocol):
     """One open WebSocket (handshake done): messages in through a queue, frames out."""
 
     __slots__ = (
@@ -190,18 +191,6 @@ class WebSocketConnection(asyncio.Protocol):
 
     def _write_pending(self) -> None:
         self.transport.write(b"".join(self.conn.data_to_send()))
-
-    def write_now(self, data: bytes) -> bool:
-        """Write complete frames at once; False when closed or when the socket is full."""
-        if (
-            not self.writable.is_set()
-            or self.disconnected
-            or self.close_sent
-            or self.transport.is_closing()
-        ):
-            return False
-        self.transport.write(data)
-        return True
 
     async def send(self, message: Message) -> None:
         """Send ``roomcast.websocket.frame``, ``websocket.send`` or ``websocket.close``."""

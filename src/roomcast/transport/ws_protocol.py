@@ -22,13 +22,14 @@ from typing import Any
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from roomcast.transport.direct_write import DirectWrite
 from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE
 from roomcast.transport.slim_sync import SlimEvent, SlimQueue
 
 __all__ = ["FramedWebSocketProtocol"]
 
 
-class FramedWebSocketProtocol(WebSocketsSansIOProtocol):
+class FramedWebSocketProtocol(WebSocketsSansIOProtocol, DirectWrite):
     """The sans-I/O websockets protocol of uvicorn, accepting pre-framed messages."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -43,18 +44,6 @@ class FramedWebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["extensions"][FRAME_EXTENSION] = {"write": self.write_now}
-
-    def write_now(self, data: bytes) -> bool:
-        """Write complete frames at once; False when closed or when the socket is full."""
-        if (
-            not self.writable.is_set()
-            or self.disconnected
-            or self.close_sent
-            or self.transport.is_closing()
-        ):
-            return False
-        self.transport.write(data)
-        return True
 
     async def send(self, message: Any) -> None:
         if message["type"] != FRAME_MESSAGE:
