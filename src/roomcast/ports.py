@@ -22,6 +22,8 @@ __all__ = [
     "Sender",
     "Store",
     "StoredMessage",
+    "TimelineEvent",
+    "TimelineKind",
 ]
 
 MessageKind = Literal["text", "data", "system"]
@@ -84,6 +86,27 @@ class StoredMessage:
         if self.cid is not None:
             wire["cid"] = self.cid
         return wire
+
+
+TimelineKind = Literal["join", "leave", "reconnect", "visibility", "step", "note"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """Something that happened in a room besides a message, for the session record.
+
+    ``join``/``leave``/``reconnect`` of a member, ``visibility`` of its page
+    (``data: {"state": "online"|"away"}``), a prototype ``step`` reported by ``track()``
+    (``data: {"step", "data"?}``) and a facilitator's ``note`` (``data: {"text"}``, never
+    shown to testers). ``seq`` is given by the store: increasing, per store.
+    """
+
+    room: str
+    ts: int
+    kind: TimelineKind
+    actor: Sender | None = None
+    data: Any = None
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +198,12 @@ class Store(Protocol):
 
     async def keys(self) -> list[ApiKey]:
         """Every API key, oldest first."""
+
+    async def add_events(self, events: Sequence[TimelineEvent]) -> None:
+        """Record timeline events in order, committed together (their ``seq`` is ignored)."""
+
+    async def events(self, room: str, *, after: int = 0, limit: int = 500) -> list[TimelineEvent]:
+        """The room's events with ``seq > after``, oldest first, at most ``limit``."""
 
 
 BusHandler = Callable[[str, bytes], Awaitable[None] | None]

@@ -13,7 +13,15 @@ import pytest
 from roomcast.adapters.store import MemoryStore, SqliteStore
 from roomcast.core.policy import RoomPolicy
 from roomcast.errors import BadRequest, Unavailable
-from roomcast.ports import ApiKey, MessageDraft, RoomSummary, Sender, Store, StoredMessage
+from roomcast.ports import (
+    ApiKey,
+    MessageDraft,
+    RoomSummary,
+    Sender,
+    Store,
+    StoredMessage,
+    TimelineEvent,
+)
 
 ADA = Sender("u-ada", "Ada")
 BOB = Sender("u-bob", "Bob")
@@ -307,6 +315,8 @@ async def test_closed_store_refuses_every_call(store: Store) -> None:
         store.revoke_key("cron"),
         store.key_name("d" * 64),
         store.keys(),
+        store.add_events([TimelineEvent("lobby", T0, "note", data={"text": "late"})]),
+        store.events("lobby"),
     ]
     for call in calls:
         with pytest.raises(Unavailable):
@@ -364,3 +374,48 @@ async def test_api_keys_are_found_by_digest_listed_and_revoked(store: Store) -> 
     assert await store.revoke_key("cron") is False
     assert await store.key_name("a" * 64) is None
     assert await store.keys() == [ApiKey("ci", T0)]
+
+
+async def test_timeline_events_round_trip_in_order_per_room(store: Store) -> None:
+    ada = Sender("n-ada", "Ada, \"the\" tester ü")
+    await store.add_events(
+        [
+            TimelineEvent("study-1", T0, "join", ada),
+            TimelineEvent("study-2", T0 + 1, "join", Sender("n-bo", "Bo")),
+            TimelineEvent("study-1", T0 + 2, "step", ada, {"step": "checkout", "data": {"n": 2}}),
+        ]
+    )
+    await store.add_events([TimelineEvent("study-1", T0 + 3, "note", None, {"text": "hm"})])
+    await store.add_events([])
+
+    first = await store.events("study-1")
+    assert [(e.kind, e.ts, e.actor, e.data) for e in first] == [
+        ("join", T0, ada, None),
+        ("step", T0 + 2, ada, {"step": "checkout", "data": {"n": 2}}),
+        ("note", T0 + 3, None, {"text": "hm"}),
+    ]
+    seqs = [event.seq for event in first]
+    assert seqs == sorted(seqs) and seqs[0] > 0
+    assert await store.events("study-1", after=seqs[0], limit=1) == first[1:2]
+    assert await store.events("study-1", after=seqs[-1]) == []
+    assert [e.kind for e in await store.events("study-2")] == ["join"]
+    assert await store.events("nowhere") == []
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        TimelineEvent("r", T0, "dance"),  # type: ignore[arg-type]
+        TimelineEvent("r", T0, "note", data={"x": float("nan")}),
+        TimelineEvent("r", T0, "note", data={1, 2}),
+        TimelineEvent("r\ud800", T0, "note"),
+        TimelineEvent("r", 2**64, "note"),
+        TimelineEvent("r", T0, "join", Sender("n-x", "\udfff")),
+    ],
+)
+async def test_bad_timeline_events_are_refused_and_nothing_is_recorded(
+    store: Store, event: TimelineEvent
+) -> None:
+    with pytest.raises(BadRequest):
+        await store.add_events([TimelineEvent("r", T0, "note"), event])
+    assert await store.events("r") == []

@@ -8,11 +8,18 @@ from __future__ import annotations
 import json
 
 from roomcast.errors import BadRequest
-from roomcast.ports import MessageDraft, StoredMessage
+from roomcast.ports import MessageDraft, Sender, StoredMessage, TimelineEvent
 
-__all__ = ["check_draft", "check_limit", "check_read_position", "idempotency_key"]
+__all__ = [
+    "check_draft",
+    "check_event",
+    "check_limit",
+    "check_read_position",
+    "idempotency_key",
+]
 
 _KINDS = frozenset({"text", "data", "system"})
+_EVENT_KINDS = frozenset({"join", "leave", "reconnect", "visibility", "step", "note"})
 _INT64 = range(-(2**63), 2**63)
 
 
@@ -38,13 +45,32 @@ def check_draft(draft: MessageDraft) -> str | None:
     _check_text(draft.room, "room")
     _check_text(draft.text, "text")
     _check_text(draft.cid, "cid")
-    if draft.sender is not None:
-        _check_text(draft.sender.id, "sender id")
-        _check_text(draft.sender.name, "sender name")
-    if draft.data is None:
+    _check_sender(draft.sender)
+    return _encode_data(draft.data)
+
+
+def check_event(event: TimelineEvent) -> str | None:
+    """Validate a timeline event like a draft; return its ``data`` as JSON text or None."""
+    if event.kind not in _EVENT_KINDS:
+        raise BadRequest(f"unknown timeline event kind {event.kind!r}")
+    if isinstance(event.ts, bool) or not isinstance(event.ts, int) or event.ts not in _INT64:
+        raise BadRequest("ts must be a 64-bit integer of milliseconds")
+    _check_text(event.room, "room")
+    _check_sender(event.actor)
+    return _encode_data(event.data)
+
+
+def _check_sender(sender: Sender | None) -> None:
+    if sender is not None:
+        _check_text(sender.id, "sender id")
+        _check_text(sender.name, "sender name")
+
+
+def _encode_data(data: object) -> str | None:
+    if data is None:
         return None
     try:
-        encoded = json.dumps(draft.data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        encoded = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError) as exc:
         raise BadRequest(f"data is not JSON: {exc}") from None
     _check_text(encoded, "data")

@@ -5,19 +5,21 @@ Nothing survives the process; it serves tests, demos and ``--store memory``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from uuid import uuid4
 
 from roomcast.adapters.store.checks import (
     check_draft,
+    check_event,
     check_limit,
     check_read_position,
     idempotency_key,
 )
 from roomcast.core.policy import RoomPolicy
 from roomcast.errors import BadRequest, Unavailable
-from roomcast.ports import ApiKey, MessageDraft, RoomSummary, StoredMessage
+from roomcast.ports import ApiKey, MessageDraft, RoomSummary, StoredMessage, TimelineEvent
 
 __all__ = ["MemoryStore"]
 
@@ -35,6 +37,8 @@ class MemoryStore:
         self._reads: dict[tuple[str, str], int] = {}
         # Insertion order is activity order: a room is re-inserted on each new message.
         self._activity: dict[str, None] = {}
+        self._events: dict[str, list[TimelineEvent]] = {}
+        self._event_seq = 0
         self._open = False
         self._closed = False
 
@@ -186,3 +190,21 @@ class MemoryStore:
         return sorted(
             (ApiKey(n, ts) for n, (_, ts) in self._keys.items()), key=lambda k: k.created_ts
         )
+
+    async def add_events(self, events: Sequence[TimelineEvent]) -> None:
+        """Record ``events`` in order, each with the next ``seq``; all validated first."""
+        self._check_open()
+        encoded = [check_event(event) for event in events]
+        for event, data in zip(events, encoded, strict=True):
+            self._event_seq += 1
+            stored = dataclasses.replace(
+                event, seq=self._event_seq, data=None if data is None else json.loads(data)
+            )
+            self._events.setdefault(event.room, []).append(stored)
+
+    async def events(self, room: str, *, after: int = 0, limit: int = 500) -> list[TimelineEvent]:
+        """The room's events after ``seq``, oldest first."""
+        self._check_open()
+        check_limit(limit)
+        found = [event for event in self._events.get(room, ()) if event.seq > after]
+        return found[:limit]

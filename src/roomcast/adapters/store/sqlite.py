@@ -8,7 +8,7 @@ written once. If a request breaks a constraint, the batch is retried one transac
 request, so that request fails alone. Reads use a second connection on a second thread
 and never wait for the writer.
 
-Schema version 2 (``PRAGMA user_version``; a version 1 file is upgraded on open)::
+Schema version 3 (``PRAGMA user_version``; older files are upgraded on open)::
 
     rooms(name PK, last_offset, last_ts, activity)     activity: global counter, recency order
     messages(room, offset, id, ts, kind, sender_id, sender_name, text, data JSON, cid)
@@ -16,6 +16,8 @@ Schema version 2 (``PRAGMA user_version``; a version 1 file is upgraded on open)
     read_positions(room, member_id, offset)            PK (room, member_id)
     room_policies(room PK, client_posts, keep_last, keep_for)          since version 2
     api_keys(name PK, digest UNIQUE, created_ts)                       since version 2
+    timeline(seq PK autoincrement, room, ts, kind, actor_id, actor_name, data JSON)
+        INDEX (room, seq)                                              since version 3
 
 A message without a sender has ``sender_id`` NULL; its idempotency key uses ``''`` instead.
 """
@@ -35,19 +37,27 @@ from typing import Any, TypeVar
 
 from roomcast.adapters.store.checks import (
     check_draft,
+    check_event,
     check_limit,
     check_read_position,
     idempotency_key,
 )
 from roomcast.core.policy import RoomPolicy
 from roomcast.errors import BadRequest, ConfigError, Unavailable
-from roomcast.ports import ApiKey, MessageDraft, RoomSummary, Sender, StoredMessage
+from roomcast.ports import (
+    ApiKey,
+    MessageDraft,
+    RoomSummary,
+    Sender,
+    StoredMessage,
+    TimelineEvent,
+)
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_1 = (
     """CREATE TABLE rooms (
@@ -94,6 +104,18 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
             digest TEXT NOT NULL UNIQUE,
             created_ts INTEGER NOT NULL
         )""",
+    ),
+    3: (
+        """CREATE TABLE timeline (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            room TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            actor_id TEXT,
+            actor_name TEXT,
+            data TEXT
+        )""",
+        "CREATE INDEX timeline_by_room ON timeline (room, seq)",
     ),
 }
 
@@ -608,5 +630,53 @@ class SqliteStore:
         def query(conn: sqlite3.Connection) -> list[ApiKey]:
             rows = conn.execute("SELECT name, created_ts FROM api_keys ORDER BY created_ts, name")
             return [ApiKey(name, ts) for name, ts in rows]
+
+        return await self._read(query)
+
+    async def add_events(self, events: Sequence[TimelineEvent]) -> None:
+        """Record ``events`` in order in one transaction; all are validated first."""
+        self._check_open()
+        rows = [
+            (
+                event.room,
+                event.ts,
+                event.kind,
+                None if event.actor is None else event.actor.id,
+                None if event.actor is None else event.actor.name,
+                check_event(event),
+            )
+            for event in events
+        ]
+        if rows:
+            await self._write(
+                lambda batch: batch.conn.executemany(
+                    "INSERT INTO timeline (room, ts, kind, actor_id, actor_name, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            )
+
+    async def events(self, room: str, *, after: int = 0, limit: int = 500) -> list[TimelineEvent]:
+        """The room's events after ``seq``, oldest first."""
+        check_limit(limit)
+        params = (room, max(min(after, _INT64_MAX), -1), min(limit, _INT64_MAX))
+
+        def query(conn: sqlite3.Connection) -> list[TimelineEvent]:
+            rows = conn.execute(
+                "SELECT seq, room, ts, kind, actor_id, actor_name, data FROM timeline"
+                " WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?",
+                params,
+            )
+            return [
+                TimelineEvent(
+                    room=room,
+                    ts=ts,
+                    kind=kind,
+                    actor=None if actor_id is None else Sender(actor_id, actor_name),
+                    data=None if data is None else json.loads(data),
+                    seq=seq,
+                )
+                for seq, room, ts, kind, actor_id, actor_name, data in rows
+            ]
 
         return await self._read(query)
