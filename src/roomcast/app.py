@@ -15,7 +15,9 @@ from starlette.routing import Mount
 from roomcast.adapters.bus.local import LocalBus
 from roomcast.adapters.store.memory import MemoryStore
 from roomcast.adapters.store.sqlite import SqliteStore
+from roomcast.canned import CannedReplies
 from roomcast.config import Settings
+from roomcast.console_auth import ConsoleAuth
 from roomcast.core.policy import parse_policy
 from roomcast.core.validation import Limits
 from roomcast.links import link_secret
@@ -55,6 +57,7 @@ class RoomcastApp:
     chat: ChatNamespace
     engine: EngineServer
     pages: Starlette
+    console_auth: ConsoleAuth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan" and scope["path"].startswith(SOCKET_PATH):
@@ -80,6 +83,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     sio = SioServer(
         connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
     )
+    secret = functools.cache(functools.partial(link_secret, settings.data_dir))
+    console_auth = ConsoleAuth(settings.data_dir, secret)
     chat = ChatNamespace(
         sio,
         store,
@@ -88,8 +93,10 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         limits=limits,
         rate=settings.rate,
         burst=settings.burst,
-        link_secret=functools.partial(link_secret, settings.data_dir),
+        link_secret=secret,
         signed_links_only=settings.signed_links_only,
+        console_auth=console_auth,
+        canned=CannedReplies(settings.data_dir),
     )
     sio.register("/", chat)
     engine = EngineServer(
@@ -140,6 +147,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             engine.close_all("server shutting down")
+            await chat.stop()
             await rooms.stop()
             await bus.stop()
             await store.close()
@@ -149,4 +157,4 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     )
     routes = [Mount(API_PREFIX, app=api), *page_routes(health)]
     pages = Starlette(routes=routes, lifespan=lifespan)
-    return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages)
+    return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages, console_auth)
