@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 
 from roomcast.adapters.bus.local import LocalBus
 from roomcast.adapters.store.memory import MemoryStore
@@ -26,6 +26,7 @@ from roomcast.producers import Producer, load_producer, run_producer
 from roomcast.transport.asgi import Receive, Scope, Send
 from roomcast.transport.chat_namespace import ChatNamespace
 from roomcast.transport.engine_server import EngineServer
+from roomcast.transport.exports import console_export
 from roomcast.transport.http_api import API_PREFIX, create_api
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.pages import page_routes
@@ -155,6 +156,10 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     api = create_api(
         store, rooms, limits=limits, max_body=settings.max_payload, origins=settings.origins
     )
-    routes = [Mount(API_PREFIX, app=api), *page_routes(health)]
+    routes = [
+        Mount(API_PREFIX, app=api),
+        Route("/console/export/{room}", console_export(store, console_auth)),
+        *page_routes(health),
+    ]
     pages = Starlette(routes=routes, lifespan=lifespan)
     return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages, console_auth)
