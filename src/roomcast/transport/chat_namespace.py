@@ -117,6 +117,7 @@ class ChatNamespace:
                 broadcast_typing=self._broadcast_typing,
             )
         )
+        self._check_handlers: dict[str, Handler] = {"echo": self._echo}
         # A console connection has every chat event and the console's own on top.
         self._console_handlers: dict[str, Handler] = {**self._handlers, **console.handlers}
 
@@ -165,6 +166,9 @@ class ChatNamespace:
             return
         if auth.get("console") is not None:
             self._connect_console(conn, auth)
+            return
+        if auth.get("check") is True:
+            conn.data["check"] = True  # the /check page: round trips only, no member
             return
         token = auth.get("token")
         if token is not None and self._link_secret is not None:
@@ -215,7 +219,12 @@ class ChatNamespace:
     async def on_event(
         self, conn: SioConnection, event: str, args: list[Any]
     ) -> list[Any] | EncodedJSON | None:
-        handlers = self._console_handlers if "console" in conn.data else self._handlers
+        if "console" in conn.data:
+            handlers = self._console_handlers
+        elif "check" in conn.data:
+            handlers = self._check_handlers
+        else:
+            handlers = self._handlers
         handler = handlers.get(event)
         try:
             if not conn.data["bucket"].allow(self._monotonic()):
@@ -347,6 +356,9 @@ class ChatNamespace:
             if self.presence.room(room).set_state(member.id, conn.sid, request.state):
                 self._broadcast_presence(room)
         return {}
+
+    async def _echo(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        return {"ts": self._clock_ms()}
 
     async def _track(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
         request = parse_track(payload, self._limits)
