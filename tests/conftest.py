@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -9,13 +10,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+T = TypeVar("T")
 _BANNER_URL = re.compile(r"Chat:\s+(http://\S+?)/\s*$")
 
 
@@ -152,3 +155,108 @@ def server(server_factory: object) -> RunningServer:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# PostgreSQL and Redis for the adapter tests. Missing services skip those tests with a
+# message that says how to start them, except in CI (CI set), where a missing one fails.
+POSTGRES_URL = os.environ.get("ROOMCAST_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("ROOMCAST_TEST_REDIS", "redis://127.0.0.1:6379/0")
+_START = {
+    "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    "Redis": 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
+    "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log",
+}
+
+
+def _service_missing(name: str, url: str, error: BaseException) -> None:
+    variable = "ROOMCAST_TEST_POSTGRES" if name == "PostgreSQL" else "ROOMCAST_TEST_REDIS"
+    message = (
+        f"{name} is not reachable at {url} ({error}). Start it with:\n  {_START[name]}\n"
+        f"or point {variable} at one."
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def run_apart(coro: Coroutine[object, object, T]) -> T:
+    """Run ``coro`` to its end on a thread and loop of its own.
+
+    Sync fixtures use it, so a test's own event loop (or an async fixture's, which may ask
+    for them through ``request.getfixturevalue``) is never entered twice.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The base URL of a reachable PostgreSQL (skips or fails when there is none)."""
+    import asyncpg
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(POSTGRES_URL, timeout=3)
+        await conn.close()
+
+    try:
+        run_apart(probe())
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        _service_missing("PostgreSQL", POSTGRES_URL, error)
+    return POSTGRES_URL
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` with asyncpg's server setting ``search_path`` set to ``schema``."""
+    return f"{url}{'&' if '?' in url else '?'}search_path={schema}"
+
+
+async def _postgres_execute(url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: str) -> Iterator[str]:
+    """A URL whose tables go to a fresh, empty schema of their own, dropped afterwards."""
+    import uuid
+
+    schema = f"roomcast_test_{uuid.uuid4().hex[:12]}"
+    run_apart(_postgres_execute(postgres_server, f"CREATE SCHEMA {schema}"))
+    try:
+        yield with_search_path(postgres_server, schema)
+    finally:
+        run_apart(_postgres_execute(postgres_server, f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture
+def migrated_dsn(postgres_dsn: str) -> str:
+    """Like ``postgres_dsn``, with Roomcast's schema made by ``roomcast migrate``'s code."""
+    from roomcast.adapters.store.postgres_schema import migrate
+
+    run_apart(migrate(postgres_dsn))
+    return postgres_dsn
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The URL of a reachable Redis (skips or fails when there is none)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=3) as sock:
+            sock.sendall(b"PING\r\n")
+            reply = sock.recv(64)
+        if not reply.startswith(b"+PONG"):
+            raise OSError(f"answered {reply!r} to PING")
+    except OSError as error:
+        _service_missing("Redis", REDIS_URL, error)
+    return REDIS_URL

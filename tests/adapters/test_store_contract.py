@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from roomcast.adapters.store import MemoryStore, SqliteStore
+from roomcast.adapters.store import MemoryStore, PostgresStore, SqliteStore
 from roomcast.core.policy import RoomPolicy
 from roomcast.errors import BadRequest, Unavailable
 from roomcast.ports import (
@@ -34,11 +34,15 @@ def text(
     return MessageDraft(room=room, kind="text", ts=ts, sender=sender, text=body, cid=cid)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    opened: Store = (
-        MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "db.sqlite")
-    )
+    opened: Store
+    if request.param == "memory":
+        opened = MemoryStore()
+    elif request.param == "sqlite":
+        opened = SqliteStore(tmp_path / "db.sqlite")
+    else:  # a fresh schema of its own in the test database, dropped afterwards
+        opened = PostgresStore(request.getfixturevalue("migrated_dsn"))
     await opened.open()
     yield opened
     await opened.close()
