@@ -224,6 +224,10 @@ BusHandler = Callable[[str, bytes], Awaitable[None] | None]
 class Bus(Protocol):
     """Fan-out between server processes: what one publishes on a channel, all subscribers get."""
 
+    @property
+    def healthy(self) -> bool:
+        """Whether publications are being delivered now (``/healthz`` shows it)."""
+
     async def start(self) -> None:
         """Connect; called once before publish or subscribe."""
 

@@ -1,20 +1,27 @@
-"""One contract for every Bus adapter; the local bus now, Redis later joins the params."""
+"""One contract for every Bus adapter: the local bus and the Redis bus."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
-from roomcast.adapters.bus.local import LocalBus
+from roomcast.adapters.bus import LocalBus, RedisBus
 from roomcast.errors import Unavailable
 from roomcast.ports import Bus
 
 
-@pytest.fixture(params=["local"])
+@pytest.fixture(params=["local", "redis"])
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    adapter: Bus = LocalBus()
+    adapter: Bus
+    if request.param == "local":
+        adapter = LocalBus()
+    else:  # channels of its own in the shared Redis
+        url = request.getfixturevalue("redis_server")
+        adapter = RedisBus(url, channel_prefix=f"test-{uuid.uuid4().hex}:")
     await adapter.start()
+    assert adapter.healthy
     yield adapter
     await adapter.stop()
 
@@ -80,5 +87,6 @@ async def test_unsubscribe_stops_delivery(bus: Bus) -> None:
 
 async def test_publish_after_stop_is_unavailable(bus: Bus) -> None:
     await bus.stop()
+    assert not bus.healthy
     with pytest.raises(Unavailable):
         await bus.publish("f", b"late")

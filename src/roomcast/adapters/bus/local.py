@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
-import logging
-
+from roomcast.adapters.bus.delivery import deliver
 from roomcast.core.errors import Unavailable
 from roomcast.ports import BusHandler
 
 __all__ = ["LocalBus"]
-
-log = logging.getLogger(__name__)
 
 
 class LocalBus:
@@ -19,6 +15,11 @@ class LocalBus:
     def __init__(self) -> None:
         self._handlers: dict[str, list[BusHandler]] = {}
         self._running = False
+
+    @property
+    def healthy(self) -> bool:
+        """Whether publications are delivered: from start to stop."""
+        return self._running
 
     async def start(self) -> None:
         self._running = True
@@ -30,13 +31,7 @@ class LocalBus:
     async def publish(self, channel: str, payload: bytes) -> None:
         if not self._running:
             raise Unavailable("the bus is stopped")
-        for handler in tuple(self._handlers.get(channel, ())):
-            try:
-                result = handler(channel, payload)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:  # a task boundary: one subscriber must not stop the others
-                log.exception("bus subscriber failed on %s", channel)
+        await deliver(channel, payload, self._handlers.get(channel, ()))
 
     async def subscribe(self, channel: str, handler: BusHandler) -> None:
         self._handlers.setdefault(channel, []).append(handler)

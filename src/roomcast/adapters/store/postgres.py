@@ -36,7 +36,8 @@ from roomcast.adapters.store.checks import (
     check_read_position,
     idempotency_key,
 )
-from roomcast.adapters.store.postgres_schema import check_schema, redact
+from roomcast.adapters.store.postgres_schema import check_schema
+from roomcast.adapters.urls import redact
 from roomcast.core.policy import RoomPolicy
 from roomcast.errors import BadRequest, ConfigError, Unavailable
 from roomcast.ports import (

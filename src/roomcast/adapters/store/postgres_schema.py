@@ -24,11 +24,11 @@ which a message may contain. ``data`` is ``json``, not ``jsonb``, for the same r
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from roomcast.adapters.urls import redact
 from roomcast.errors import ConfigError
 
-__all__ = ["SCHEMA_VERSION", "check_schema", "migrate", "migrate_schema", "redact"]
+__all__ = ["SCHEMA_VERSION", "check_schema", "migrate", "migrate_schema"]
 
 SCHEMA_VERSION = 1
 
@@ -90,20 +90,6 @@ _UPGRADES: dict[int, tuple[str, ...]] = {
 
 # Any constant will do: it only keeps two `roomcast migrate` runs from interleaving.
 _MIGRATE_LOCK = 0x726F6F6D63617374  # "roomcast"
-
-
-def redact(dsn: str) -> str:
-    """``dsn`` with its password replaced by ``***``, for messages and logs."""
-    parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username or ''}:***@{host}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 async def _version(conn: Any) -> int | None:
