@@ -30,6 +30,7 @@ def test_defaults() -> None:
     assert settings.port == 8000
     assert settings.data_dir == Path("roomcast-data")
     assert settings.store == "sqlite"
+    assert settings.bus == "local"
     assert settings.origins == ()
     assert settings.log_level == "info"
     assert settings.is_loopback
@@ -175,6 +176,9 @@ def test_unparsable_values_name_the_flag_and_variable(name: str, raw: str, flag:
         ({"shutdown_grace": -0.5}, "--shutdown-grace"),
         ({"store": "nope"}, "--store"),
         ({"store": "SQLite"}, "--store"),
+        ({"store": "mysql://root@localhost/db"}, "--store"),
+        ({"bus": "redis"}, "--bus"),
+        ({"bus": "amqp://guest@localhost"}, "--bus"),
         ({"log_level": "verbose"}, "--log-level"),
         ({"log_level": "INFO"}, "--log-level"),
         ({"origins": ("example.com",)}, "--origins"),
@@ -289,3 +293,24 @@ def test_every_setting_has_help_text() -> None:
     for f in SETTING_FIELDS:
         assert f.metadata["help"].strip(), f.name
         assert "|" not in f.metadata["help"], f.name  # would break the Markdown table
+
+
+@pytest.mark.parametrize(
+    ("store", "bus"),
+    [
+        ("memory", "local"),
+        ("postgresql://roomcast:pw@db.internal:5432/roomcast", "redis://cache.internal:6379/0"),
+        ("postgres://localhost/roomcast?search_path=chat", "rediss://:pw@cache.internal/1"),
+    ],
+)
+def test_store_and_bus_urls_are_accepted(store: str, bus: str) -> None:
+    env = {"ROOMCAST_STORE": store, "ROOMCAST_BUS": bus}
+    settings = load_settings(environ=env)
+    assert (settings.store, settings.bus) == (store, bus)
+
+
+def test_a_refused_url_is_shown_without_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"store": "postgresq://ada:hunter2@db/x"}, environ={})
+    assert "hunter2" not in caught.value.message
+    assert "ada:***@db" in caught.value.message

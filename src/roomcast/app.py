@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
-from roomcast.adapters.bus.local import LocalBus
-from roomcast.adapters.store.memory import MemoryStore
-from roomcast.adapters.store.sqlite import SqliteStore
+from roomcast.adapters.bus import LocalBus, RedisBus
+from roomcast.adapters.store import MemoryStore, PostgresStore, SqliteStore
 from roomcast.canned import CannedReplies
 from roomcast.config import Settings
 from roomcast.console_auth import ConsoleAuth
+from roomcast.core.errors import ConfigError
 from roomcast.core.policy import parse_policy
 from roomcast.core.validation import Limits
 from roomcast.links import link_secret
@@ -33,17 +33,27 @@ from roomcast.transport.pages import page_routes
 from roomcast.transport.rooms import RoomService
 from roomcast.transport.socketio_server import SioServer
 
-__all__ = ["RoomcastApp", "create_app"]
+__all__ = ["RoomcastApp", "create_app", "make_bus", "make_store"]
 
 log = logging.getLogger(__name__)
 
 SOCKET_PATH = "/socket.io/"
 
 
-def _make_store(settings: Settings) -> Store:
+def make_store(settings: Settings) -> Store:
+    """The store ``--store`` names, not yet opened (the commands use it too)."""
     if settings.store == "memory":
         return MemoryStore()
-    return SqliteStore(settings.data_dir / "roomcast.db")
+    if settings.store == "sqlite":
+        return SqliteStore(settings.data_dir / "roomcast.db")
+    return PostgresStore(settings.store)  # a URL: checked by Settings
+
+
+def make_bus(settings: Settings) -> Bus:
+    """The bus ``--bus`` names, not yet started."""
+    if settings.bus == "local":
+        return LocalBus()
+    return RedisBus(settings.bus)  # a URL: checked by Settings
 
 
 @dataclass
@@ -76,8 +86,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
 
     ``producers`` run besides those that ``settings.producer`` names (the demos use it).
     """
-    store = _make_store(settings)
-    bus = LocalBus()
+    store = make_store(settings)
+    bus = make_bus(settings)
     rooms = RoomService(store, bus, retention_interval=settings.retention_interval)
     producers = [*(load_producer(spec) for spec in settings.producer), *producers]
     limits = Limits(settings.max_text, settings.max_data, settings.history_page)
@@ -116,9 +126,11 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         except Exception:  # a task boundary: health reports, it does not raise
             log.exception("health check: store failed")
             store_ok = False
+        bus_ok = bus.healthy
         return {
-            "ok": store_ok,
+            "ok": store_ok and bus_ok,
             "store": "ok" if store_ok else "failing",
+            "bus": "ok" if bus_ok else "failing",
             "connections": len(engine.sessions),
         }
 
@@ -128,8 +140,13 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await store.open()
-        await bus.start()
+        try:
+            await store.open()
+            await bus.start()
+        except ConfigError as error:  # the traceback that follows adds nothing for operators
+            log.error("roomcast: error: %s", error.message)
+            await store.close()
+            raise
         await rooms.start()
         await chat.start()
         for item in producers:

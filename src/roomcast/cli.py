@@ -18,6 +18,7 @@ from roomcast.app import SOCKET_PATH, RoomcastApp, create_app
 from roomcast.commands.export import run_export
 from roomcast.commands.keys import run_key_command
 from roomcast.commands.link import run_link
+from roomcast.commands.migrate import run_migrate
 from roomcast.commands.publish import run_publish, run_room
 from roomcast.config import (
     SETTING_FIELDS,
@@ -120,6 +121,15 @@ def _build_parser() -> argparse.ArgumentParser:
     key.add_argument("action", choices=["create", "list", "revoke"])
     key.add_argument("name", nargs="?", help="the key's name, e.g. cron (create, revoke)")
     _add_settings(key, ("data_dir", "store"))
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="create or upgrade the history store's schema (PostgreSQL needs it first)",
+        description="Create or upgrade the schema of the store --store names: a PostgreSQL "
+        "database (servers refuse one that is missing or older; run this before starting "
+        "them) or the SQLite file in --data-dir (which servers also upgrade themselves).",
+    )
+    _add_settings(migrate, ("data_dir", "store"))
 
     publish = commands.add_parser(
         "publish",
@@ -247,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = _settings(args)
         if args.command == "link":
             return run_link(settings, args.url, args.room, args.name, args.expires, args.qr)
+        if args.command == "migrate":
+            return run_migrate(settings)
         if args.command == "export":
             return run_export(settings, args.room, args.format, args.delimiter, args.output)
         if args.command == "demo":

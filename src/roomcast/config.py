@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from roomcast.adapters.urls import redact
 from roomcast.errors import ConfigError
 
 __all__ = [
@@ -33,6 +34,10 @@ __all__ = [
 ]
 
 
+_POSTGRES = ("postgresql://", "postgres://")
+_REDIS = ("redis://", "rediss://", "unix://")
+
+
 def _setting(default: Any, help: str, *, minimum: float | None = None) -> Any:
     return field(default=default, metadata={"help": help, "minimum": minimum})
 
@@ -44,7 +49,17 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address to listen on; anything but loopback is public.")
     port: int = _setting(8000, "TCP port to listen on; 0 picks a free one.", minimum=0)
     data_dir: Path = _setting(Path("roomcast-data"), "Folder for the SQLite database.")
-    store: str = _setting("sqlite", "Where history is kept: 'sqlite' (in data-dir) or 'memory'.")
+    store: str = _setting(
+        "sqlite",
+        "Where history is kept: 'sqlite' (in data-dir), 'memory', or a PostgreSQL URL "
+        "postgresql://user@host/db shared by many processes (make its tables first with "
+        "roomcast migrate --store URL); see docs/topics/scaling.md.",
+    )
+    bus: str = _setting(
+        "local",
+        "How processes share live messages: 'local' (this process only) or a Redis URL "
+        "redis://host:6379/0 that every process of one deployment uses.",
+    )
     origins: tuple[str, ...] = _setting(
         (),
         "Comma-separated origins allowed besides the server's own, e.g. "
@@ -103,8 +118,13 @@ class Settings:
                 raise ConfigError(f"{flag_name(f.name)} must be at least {minimum}, not {value}")
         if self.port > 65535:
             raise ConfigError(f"--port must be at most 65535, not {self.port}")
-        if self.store not in ("sqlite", "memory"):
-            raise ConfigError(f"--store must be 'sqlite' or 'memory', not {self.store!r}")
+        if self.store not in ("sqlite", "memory") and not self.store.startswith(_POSTGRES):
+            raise ConfigError(
+                "--store must be 'sqlite', 'memory' or a postgresql:// URL, "
+                f"not {redact(self.store)!r}"
+            )
+        if self.bus != "local" and not self.bus.startswith(_REDIS):
+            raise ConfigError(f"--bus must be 'local' or a redis:// URL, not {redact(self.bus)!r}")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError(
                 f"--log-level must be debug, info, warning or error, not {self.log_level!r}"

@@ -25,6 +25,7 @@ A message without a sender has ``sender_id`` NULL; its idempotency key uses ``''
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -54,7 +55,7 @@ from roomcast.ports import (
     TimelineEvent,
 )
 
-__all__ = ["SCHEMA_VERSION", "SqliteStore"]
+__all__ = ["SCHEMA_VERSION", "SqliteStore", "schema_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +180,19 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> int:
             f"understands ({SCHEMA_VERSION}); upgrade Roomcast or use another folder"
         )
     return version
+
+
+def schema_version(path: Path) -> int:
+    """The schema version of the database at ``path``; 0 when there is none yet."""
+    if not path.exists():
+        return 0
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as c:
+            return int(c.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error as exc:
+        raise ConfigError(f"--data-dir: cannot open {path}: {exc}") from exc
 
 
 def _open_reader(path: Path, busy_timeout: float) -> sqlite3.Connection:
