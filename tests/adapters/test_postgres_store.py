@@ -162,3 +162,12 @@ def test_serve_on_an_unmigrated_database_exits_naming_roomcast_migrate(
     )
     assert done.returncode != 0
     assert "roomcast migrate --store" in done.stdout + done.stderr
+
+
+def test_roomcast_key_keeps_keys_in_postgresql(
+    migrated_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["key", "create", "cron", "--store", migrated_dsn]) == 0
+    capsys.readouterr()
+    assert main(["key", "list", "--store", migrated_dsn]) == 0
+    assert capsys.readouterr().out.startswith("cron\t")

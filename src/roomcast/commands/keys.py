@@ -1,7 +1,8 @@
-"""``roomcast key create|list|revoke``: API keys, kept in the server's SQLite database.
+"""``roomcast key create|list|revoke``: API keys, kept in the server's store.
 
-They work whether or not the server runs: SQLite lets both processes use the file, and
-the server looks keys up on each request, so a revoked key stops working at once.
+They work whether or not the server runs: SQLite lets both processes use the file (and
+PostgreSQL any number), and the server looks keys up on each request, so a revoked key
+stops working at once.
 """
 
 from __future__ import annotations
@@ -10,20 +11,21 @@ import asyncio
 import datetime
 import sys
 
-from roomcast.adapters.store.sqlite import SqliteStore
+from roomcast.app import make_store
 from roomcast.config import Settings
 from roomcast.core.errors import ConfigError
+from roomcast.ports import Store
 from roomcast.transport.api_keys import create_key, parse_key_name
 
 __all__ = ["run_key_command"]
 
 
-def _store(settings: Settings) -> SqliteStore:
-    if settings.store != "sqlite":
+def _store(settings: Settings) -> Store:
+    if settings.store == "memory":
         raise ConfigError(
-            "API keys live in the SQLite store; a server run with --store memory has none"
+            "API keys live in the server's store; a server run with --store memory has none"
         )
-    return SqliteStore(settings.data_dir / "roomcast.db")
+    return make_store(settings)
 
 
 async def _run(action: str, name: str | None, settings: Settings) -> int:

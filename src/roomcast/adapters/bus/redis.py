@@ -227,6 +227,11 @@ class RedisBus:
                 self._pubsub = None
                 self._wake_subscribers()
                 await _close(pubsub)
+                # Redis went away: so did the pooled connections publishes would use. Drop
+                # them now, so that the first publish after Redis is back does not fail.
+                assert self._client is not None, "set by start()"
+                with contextlib.suppress(*_FAILURES):
+                    await self._client.connection_pool.disconnect()
                 continue
             if message is not None:
                 await self._received(message)

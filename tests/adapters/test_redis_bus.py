@@ -1,0 +1,189 @@
+"""What only the Redis bus promises: delivery between processes, and riding out an outage."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from roomcast.adapters.bus import RedisBus
+from roomcast.errors import ConfigError, Unavailable
+
+FAST = (0.05, 0.5)  # reconnect back-off for tests, in seconds
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def two_buses(redis_server: str) -> AsyncIterator[tuple[RedisBus, RedisBus]]:
+    """Two buses on one Redis, as two server processes have."""
+    prefix = f"test-{uuid.uuid4().hex}:"
+    first = RedisBus(redis_server, channel_prefix=prefix)
+    second = RedisBus(redis_server, channel_prefix=prefix)
+    await first.start()
+    await second.start()
+    yield first, second
+    await first.stop()
+    await second.stop()
+
+
+async def test_publications_reach_other_processes_in_order_and_once(
+    two_buses: tuple[RedisBus, RedisBus],
+) -> None:
+    first, second = two_buses
+    got_first: list[bytes] = []
+    got_second: list[bytes] = []
+    await first.subscribe("room", lambda c, p: got_first.append(p))
+    await second.subscribe("room", lambda c, p: got_second.append(p))
+
+    sent = [str(i).encode() for i in range(300)]
+    await asyncio.gather(*(first.publish("room", payload) for payload in sent))
+    await second.publish("room", b"from second")
+
+    assert got_first[:300] == sent  # at once, in order: its own
+    await eventually(lambda: len(got_second) == 301 and len(got_first) == 301)
+    assert got_second == [*sent, b"from second"]
+    assert got_first[300:] == [b"from second"]  # its own came back from Redis and was skipped
+
+
+async def test_unsubscribed_channels_stop_arriving_from_others(
+    two_buses: tuple[RedisBus, RedisBus],
+) -> None:
+    first, second = two_buses
+    got: list[bytes] = []
+
+    def handler(channel: str, payload: bytes) -> None:
+        got.append(payload)
+
+    await first.subscribe("a", handler)
+    await second.publish("a", b"1")
+    await eventually(lambda: got == [b"1"])
+    await first.unsubscribe("a", handler)
+    await second.publish("a", b"2")
+    await first.subscribe("b", handler)  # b is confirmed after a's unsubscribe: a is gone
+    await second.publish("b", b"3")
+    await eventually(lambda: got == [b"1", b"3"])
+
+
+async def test_an_unreachable_redis_is_a_config_error_naming_bus() -> None:
+    bus = RedisBus("redis://:secret@127.0.0.1:1/0")
+    with pytest.raises(ConfigError, match="--bus: cannot reach Redis") as caught:
+        await bus.start()
+    assert "secret" not in caught.value.message
+    assert not bus.healthy
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class OwnRedis:
+    """A redis-server of this test's own on a loopback port, stopped by its PID."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, 15)
+            self.process.wait(10)
+        self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    if shutil.which("redis-server") is None:
+        message = "redis-server is not installed (Debian: apt-get install redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_an_outage_fails_publishes_shows_in_health_and_delivery_resumes(
+    own_redis: OwnRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="roomcast.adapters.bus.redis")
+    listener = RedisBus(own_redis.url, reconnect_delay=FAST)
+    talker = RedisBus(own_redis.url, reconnect_delay=FAST)
+    await listener.start()
+    await talker.start()
+    try:
+        got: list[bytes] = []
+        await listener.subscribe("room", lambda c, p: got.append(p))
+        await talker.publish("room", b"before")
+        await eventually(lambda: got == [b"before"])
+
+        own_redis.stop()
+        await eventually(lambda: not listener.healthy)
+        for bus in (talker, listener):
+            with pytest.raises(Unavailable, match="Redis at redis://127.0.0.1"):
+                await bus.publish("room", b"lost")
+            assert not bus.healthy
+        assert got == [b"before"]  # a failed publish is delivered nowhere, not even here
+        assert "next try in" in caplog.text
+
+        own_redis.start()  # same port
+        await eventually(lambda: listener.healthy and listener.reconnects == 1)
+        await talker.publish("room", b"after")
+        assert talker.healthy
+        await eventually(lambda: got == [b"before", b"after"])
+        assert "connected to Redis at redis://127.0.0.1" in caplog.text
+    finally:
+        await listener.stop()
+        await talker.stop()
