@@ -19,13 +19,10 @@ An append whose commit was cut off may or may not have been stored: a retry with
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
-import os
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -34,7 +31,17 @@ from roomcast.adapters.store.checks import (
     check_event,
     check_limit,
     check_read_position,
-    idempotency_key,
+)
+from roomcast.adapters.store.postgres_batch import (
+    COLUMNS,
+    LOST,
+    Batch,
+    Conn,
+    Write,
+    apply_batch,
+    insert_event,
+    insert_messages,
+    message_from_row,
 )
 from roomcast.adapters.store.postgres_schema import check_schema
 from roomcast.adapters.urls import redact
@@ -53,41 +60,9 @@ __all__ = ["PostgresStore"]
 
 logger = logging.getLogger(__name__)
 
-if TYPE_CHECKING:  # generic only in asyncpg-stubs, not at run time
-    _Conn: TypeAlias = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 T = TypeVar("T")
 
-_COLUMNS = 'room, "offset", id, ts, kind, sender_id, sender_name, text, data, cid'
-_INSERT_MESSAGE = (
-    f"INSERT INTO messages ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    " ON CONFLICT DO NOTHING RETURNING true"
-)
 _INT64_MAX = 2**63 - 1
-_BATCH_RETRIES = 3  # deadlocks and serialization failures: rare, and gone on a retry
-# Errors of the connection or the server, not of one request: the whole batch fails.
-_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
-
-
-class _OffsetTaken(Exception):
-    """A message row already holds the offset this batch computed: something wrote without
-    the room lock. Fails the one request, like a constraint."""
-
-
-# Errors that belong to one request: the batch is retried request by request.
-_REQUEST_ERRORS = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError, _OffsetTaken)
-
-
-@dataclass(slots=True)
-class _Write:
-    """One queued write: ``apply`` runs inside the batch transaction.
-
-    ``rooms`` are the rooms it may append to; their rows are locked before any write runs.
-    """
-
-    apply: Callable[[_Batch], Awaitable[object]]
-    future: asyncio.Future[Any]
-    rooms: tuple[str, ...] = ()
-    events: bool = False
 
 
 def _check_no_nul(*values: str | None) -> None:
@@ -95,174 +70,6 @@ def _check_no_nul(*values: str | None) -> None:
     for value in values:
         if value is not None and "\x00" in value:
             raise BadRequest("names, ids and cids cannot contain the character U+0000")
-
-
-def _message(row: asyncpg.Record) -> StoredMessage:
-    sender_id = row["sender_id"]
-    text, data = row["text"], row["data"]
-    return StoredMessage(
-        room=row["room"],
-        offset=row["offset"],
-        id=row["id"],
-        ts=row["ts"],
-        kind=row["kind"],
-        sender=None if sender_id is None else Sender(sender_id, row["sender_name"]),
-        text=None if text is None else bytes(text).decode("utf-8"),
-        data=None if data is None else json.loads(data),
-        cid=row["cid"],
-    )
-
-
-class _Batch:
-    """One write transaction: rooms' offsets as they grow, their rows written once at the end."""
-
-    __slots__ = ("conn", "offsets", "touched")
-
-    def __init__(self, conn: _Conn, offsets: dict[str, int]) -> None:
-        self.conn = conn
-        self.offsets = offsets  # locked rooms -> last offset
-        self.touched: dict[str, int] = {}  # room -> newest ts, in order of last append
-
-    def appended(self, room: str, offset: int, ts: int) -> None:
-        self.offsets[room] = offset
-        self.touched.pop(room, None)  # re-inserted last: rooms' activity follows append order
-        self.touched[room] = ts
-
-    async def finish(self) -> None:
-        """Write the touched rooms' rows; ``activity`` grows in append order."""
-        if self.touched:
-            await self.conn.executemany(
-                "UPDATE rooms SET last_offset = $2, last_ts = $3,"
-                " activity = nextval('room_activity') WHERE name = $1",
-                [(room, self.offsets[room], ts) for room, ts in self.touched.items()],
-            )
-
-
-async def _lock_rooms(conn: _Conn, rooms: list[str]) -> dict[str, int]:
-    """Create missing room rows and lock them all, in name order; returns their offsets."""
-    if not rooms:
-        return {}
-    await conn.execute(
-        "INSERT INTO rooms (name, last_offset, last_ts, activity)"
-        " SELECT name, 0, 0, 0 FROM unnest($1::text[]) AS name ON CONFLICT DO NOTHING",
-        rooms,
-    )
-    rows = await conn.fetch(
-        "SELECT name, last_offset FROM rooms WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE",
-        rooms,
-    )
-    return {row["name"]: row["last_offset"] for row in rows}
-
-
-async def _insert(
-    batch: _Batch, drafts: list[tuple[MessageDraft, str | None]]
-) -> list[StoredMessage]:
-    return [await _insert_one(batch, draft, data) for draft, data in drafts]
-
-
-async def _insert_one(batch: _Batch, draft: MessageDraft, data_json: str | None) -> StoredMessage:
-    sender = draft.sender
-    offset = batch.offsets[draft.room] + 1
-    text = None if draft.text is None else draft.text.encode("utf-8")
-    row = (
-        draft.room,
-        offset,
-        os.urandom(16).hex(),
-        draft.ts,
-        draft.kind,
-        sender.id if sender else None,
-        sender.name if sender else None,
-        text,
-        data_json,
-        draft.cid,
-    )
-    # One statement in the common case: a retried cid is caught by its unique index.
-    if await batch.conn.fetchval(_INSERT_MESSAGE, *row):
-        batch.appended(draft.room, offset, draft.ts)
-        return StoredMessage(
-            room=draft.room,
-            offset=offset,
-            id=row[2],
-            ts=draft.ts,
-            kind=draft.kind,
-            sender=sender,
-            text=draft.text,
-            data=None if data_json is None else json.loads(data_json),
-            cid=draft.cid,
-        )
-    key = idempotency_key(draft)
-    # Sees earlier requests of the same batch too: they are in this transaction.
-    existing = (
-        None
-        if key is None
-        else await batch.conn.fetchrow(
-            f"SELECT {_COLUMNS} FROM messages"
-            " WHERE room = $1 AND coalesce(sender_id, '') = $2 AND cid = $3",
-            *key,
-        )
-    )
-    if existing is None:
-        raise _OffsetTaken(f"offset {offset} of room {draft.room!r} is taken")
-    return _message(existing)
-
-
-async def _insert_event(
-    batch: _Batch, event: TimelineEvent, data_json: str | None
-) -> TimelineEvent:
-    actor = event.actor
-    seq = await batch.conn.fetchval(
-        "INSERT INTO timeline (room, ts, kind, actor_id, actor_name, data)"
-        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-        event.room,
-        event.ts,
-        event.kind,
-        None if actor is None else actor.id,
-        None if actor is None else actor.name,
-        data_json,
-    )
-    data = None if data_json is None else json.loads(data_json)
-    return dataclasses.replace(event, seq=int(seq), data=data)
-
-
-async def _transaction(conn: _Conn, writes: list[_Write]) -> list[object]:
-    """Run ``writes`` in one transaction and commit; an error rolls it all back."""
-    async with conn.transaction():
-        offsets = await _lock_rooms(conn, sorted({room for w in writes for room in w.rooms}))
-        if any(write.events for write in writes):
-            # Held to the commit: seq values become visible in the order they were given.
-            await conn.execute("LOCK TABLE timeline IN EXCLUSIVE MODE")
-        batch = _Batch(conn, offsets)
-        outcomes = [await write.apply(batch) for write in writes]
-        await batch.finish()
-    return outcomes
-
-
-def _request_error(exc: Exception) -> Exception:
-    if isinstance(exc, asyncpg.DataError):
-        return BadRequest(f"history store refused the value: {exc}")
-    return Unavailable(f"history store could not write: {exc}")
-
-
-async def _apply_batch(conn: _Conn, writes: list[_Write]) -> list[object]:
-    """Run ``writes`` in one transaction; return each result, or the error that undid it."""
-    for attempt in range(_BATCH_RETRIES + 1):
-        try:
-            return await _transaction(conn, writes)
-        except asyncpg.TransactionRollbackError:
-            if attempt == _BATCH_RETRIES:
-                raise
-            logger.info("history store: batch rolled back by PostgreSQL, retrying")
-        except _REQUEST_ERRORS as exc:
-            if len(writes) == 1:
-                return [_request_error(exc)]
-            break
-    outcomes: list[object] = []
-    for write in writes:
-        try:
-            outcomes.extend(await _transaction(conn, [write]))
-        except _REQUEST_ERRORS as exc:
-            outcomes.append(_request_error(exc))
-    return outcomes
 
 
 class PostgresStore:
@@ -279,7 +86,7 @@ class PostgresStore:
         self.command_timeout = command_timeout
         self.commits = 0
         self._state = "new"
-        self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Write | None] = asyncio.Queue()
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
         self._writer_task: asyncio.Task[None] | None = None
 
@@ -307,7 +114,7 @@ class PostgresStore:
             )
             async with self._pool.acquire() as conn:
                 await check_schema(conn, self.dsn)
-        except (asyncpg.PostgresError, *_LOST, ValueError) as exc:
+        except (asyncpg.PostgresError, *LOST, ValueError) as exc:
             await self._release()
             raise ConfigError(
                 f"--store: cannot open PostgreSQL at {redact(self.dsn)}: {exc}"
@@ -335,7 +142,7 @@ class PostgresStore:
         if pool is not None:
             try:
                 await asyncio.wait_for(pool.close(), 10)
-            except (TimeoutError, *_LOST):
+            except (TimeoutError, *LOST):
                 pool.terminate()
 
     async def _run_writer(self) -> None:
@@ -349,12 +156,12 @@ class PostgresStore:
             if writes:
                 await self._commit(writes)
 
-    async def _commit(self, writes: list[_Write]) -> None:
+    async def _commit(self, writes: list[Write]) -> None:
         pool = self._pool
         assert pool is not None, "the writer runs only while the store is open"
         try:
             async with pool.acquire() as conn:
-                outcomes = await _apply_batch(conn, writes)
+                outcomes = await apply_batch(conn, writes)
         except Exception as exc:  # task boundary: fail this batch, keep the writer alive
             logger.warning(
                 "history store: a batch of %d writes failed: %s", len(writes), exc, exc_info=True
@@ -372,7 +179,7 @@ class PostgresStore:
                 write.future.set_result(outcome)
 
     def _unavailable(self, exc: BaseException, what: str) -> Unavailable:
-        if isinstance(exc, _LOST):
+        if isinstance(exc, LOST):
             return Unavailable(
                 f"history store could not {what}: PostgreSQL at {redact(self.dsn)} is "
                 f"unreachable ({type(exc).__name__}: {exc})"
@@ -381,18 +188,18 @@ class PostgresStore:
 
     async def _write(
         self,
-        apply: Callable[[_Batch], Awaitable[T]],
+        apply: Callable[[Batch], Awaitable[T]],
         *,
         rooms: tuple[str, ...] = (),
         events: bool = False,
     ) -> T:
         self._check_open()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Write(apply, future, rooms, events))
+        self._queue.put_nowait(Write(apply, future, rooms, events))
         result: T = await future
         return result
 
-    async def _read(self, query: Callable[[_Conn], Awaitable[T]]) -> T:
+    async def _read(self, query: Callable[[Conn], Awaitable[T]]) -> T:
         self._check_open()
         pool = self._pool
         assert pool is not None, "set by open()"
@@ -403,7 +210,7 @@ class PostgresStore:
             raise BadRequest("room or member id is not valid Unicode text") from None
         except asyncpg.DataError as exc:
             raise BadRequest(f"history store refused the value: {exc}") from None
-        except (asyncpg.PostgresError, *_LOST) as exc:
+        except (asyncpg.PostgresError, *LOST) as exc:
             raise self._unavailable(exc, "read") from exc
 
     async def append(self, draft: MessageDraft) -> StoredMessage:
@@ -422,7 +229,7 @@ class PostgresStore:
         if not rows:
             return []
         rooms = tuple({draft.room for draft in drafts})
-        return await self._write(lambda batch: _insert(batch, rows), rooms=rooms)
+        return await self._write(lambda batch: insert_messages(batch, rows), rooms=rooms)
 
     async def read(
         self,
@@ -448,11 +255,11 @@ class PostgresStore:
             where.append(f'"offset" < ${len(params)}')
         params.append(min(limit, _INT64_MAX))
         order = "ASC" if since is not None else "DESC"
-        sql = f"SELECT {_COLUMNS} FROM messages WHERE {' AND '.join(where)}"
+        sql = f"SELECT {COLUMNS} FROM messages WHERE {' AND '.join(where)}"
         sql += f' ORDER BY "offset" {order} LIMIT ${len(params)}'
 
-        async def query(conn: _Conn) -> list[StoredMessage]:
-            messages = [_message(row) for row in await conn.fetch(sql, *params)]
+        async def query(conn: Conn) -> list[StoredMessage]:
+            messages = [message_from_row(row) for row in await conn.fetch(sql, *params)]
             return messages if since is not None else messages[::-1]
 
         return await self._read(query)
@@ -460,7 +267,7 @@ class PostgresStore:
     async def last_offset(self, room: str) -> int:
         """The room's newest offset; 0 for a room with no messages."""
 
-        async def query(conn: _Conn) -> int:
+        async def query(conn: Conn) -> int:
             value = await conn.fetchval("SELECT last_offset FROM rooms WHERE name = $1", room)
             return 0 if value is None else int(value)
 
@@ -472,7 +279,7 @@ class PostgresStore:
         check_read_position(room, member_id, offset)
         _check_no_nul(room, member_id)
 
-        async def apply(batch: _Batch) -> None:
+        async def apply(batch: Batch) -> None:
             await batch.conn.execute(
                 'INSERT INTO read_positions (room, member_id, "offset") VALUES ($1, $2, $3)'
                 ' ON CONFLICT (room, member_id) DO UPDATE SET "offset" ='
@@ -487,7 +294,7 @@ class PostgresStore:
     async def get_read(self, room: str, member_id: str) -> int:
         """The member's read position in the room; 0 if none."""
 
-        async def query(conn: _Conn) -> int:
+        async def query(conn: Conn) -> int:
             value = await conn.fetchval(
                 'SELECT "offset" FROM read_positions WHERE room = $1 AND member_id = $2',
                 room,
@@ -500,7 +307,7 @@ class PostgresStore:
     async def rooms(self) -> list[RoomSummary]:
         """Every room with at least one message, most recently appended to first."""
 
-        async def query(conn: _Conn) -> list[RoomSummary]:
+        async def query(conn: Conn) -> list[RoomSummary]:
             rows = await conn.fetch(
                 "SELECT name, last_offset, last_ts FROM rooms WHERE last_offset > 0"
                 " ORDER BY activity DESC"
@@ -520,7 +327,7 @@ class PostgresStore:
         below = None if below_offset is None else max(min(below_offset, _INT64_MAX), 0)
         ts = None if before_ts is None else max(min(before_ts, _INT64_MAX), -_INT64_MAX)
 
-        async def apply(batch: _Batch) -> int:
+        async def apply(batch: Batch) -> int:
             deleted = await batch.conn.fetchval(
                 "WITH gone AS (DELETE FROM messages WHERE room = $1"
                 ' AND "offset" < (SELECT last_offset FROM rooms WHERE name = $1)'
@@ -538,7 +345,7 @@ class PostgresStore:
         self._check_open()
         _check_no_nul(room)
 
-        async def apply(batch: _Batch) -> None:
+        async def apply(batch: Batch) -> None:
             await batch.conn.execute(
                 "INSERT INTO room_policies (room, client_posts, keep_last, keep_for)"
                 " VALUES ($1, $2, $3, $4) ON CONFLICT (room) DO UPDATE SET"
@@ -555,7 +362,7 @@ class PostgresStore:
     async def policies(self) -> dict[str, RoomPolicy]:
         """Every room with a policy of its own."""
 
-        async def query(conn: _Conn) -> dict[str, RoomPolicy]:
+        async def query(conn: Conn) -> dict[str, RoomPolicy]:
             rows = await conn.fetch(
                 "SELECT room, client_posts, keep_last, keep_for FROM room_policies"
             )
@@ -571,7 +378,7 @@ class PostgresStore:
         self._check_open()
         _check_no_nul(name, digest)
 
-        async def apply(batch: _Batch) -> bool:
+        async def apply(batch: Batch) -> bool:
             inserted = await batch.conn.fetchval(
                 "INSERT INTO api_keys (name, digest, created_ts) VALUES ($1, $2, $3)"
                 " ON CONFLICT DO NOTHING RETURNING true",
@@ -588,7 +395,7 @@ class PostgresStore:
         """Delete the named key; False if there was none."""
         self._check_open()
 
-        async def apply(batch: _Batch) -> bool:
+        async def apply(batch: Batch) -> bool:
             found = await batch.conn.fetchval(
                 "DELETE FROM api_keys WHERE name = $1 RETURNING true", name
             )
@@ -599,7 +406,7 @@ class PostgresStore:
     async def key_name(self, digest: str) -> str | None:
         """The name of the key with this digest, or None."""
 
-        async def query(conn: _Conn) -> str | None:
+        async def query(conn: Conn) -> str | None:
             name = await conn.fetchval("SELECT name FROM api_keys WHERE digest = $1", digest)
             return None if name is None else str(name)
 
@@ -608,7 +415,7 @@ class PostgresStore:
     async def keys(self) -> list[ApiKey]:
         """Every API key, oldest first."""
 
-        async def query(conn: _Conn) -> list[ApiKey]:
+        async def query(conn: Conn) -> list[ApiKey]:
             rows = await conn.fetch(
                 "SELECT name, created_ts FROM api_keys ORDER BY created_ts, name"
             )
@@ -628,8 +435,8 @@ class PostgresStore:
         if not rows:
             return []
 
-        async def apply(batch: _Batch) -> list[TimelineEvent]:
-            return [await _insert_event(batch, *row) for row in rows]
+        async def apply(batch: Batch) -> list[TimelineEvent]:
+            return [await insert_event(batch, *row) for row in rows]
 
         return await self._write(apply, events=True)
 
@@ -639,7 +446,7 @@ class PostgresStore:
         after = max(min(after, _INT64_MAX), -1)
         limit = min(limit, _INT64_MAX)
 
-        async def query(conn: _Conn) -> list[TimelineEvent]:
+        async def query(conn: Conn) -> list[TimelineEvent]:
             rows = await conn.fetch(
                 "SELECT seq, ts, kind, actor_id, actor_name, data FROM timeline"
                 " WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3",
