@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -171,3 +173,64 @@ def test_roomcast_key_keeps_keys_in_postgresql(
     capsys.readouterr()
     assert main(["key", "list", "--store", migrated_dsn]) == 0
     assert capsys.readouterr().out.startswith("cron\t")
+
+
+class CuttableProxy:
+    """A TCP proxy to PostgreSQL that a test can cut, as a network fault or a restart would."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        self._writers.clear()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self._writers += [writer, up_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+async def test_a_lost_database_is_unavailable_then_the_pool_connects_again(
+    migrated_dsn: str,
+) -> None:
+    parts = urlsplit(migrated_dsn)
+    proxy = CuttableProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    await proxy.start()
+    netloc = f"{parts.username}@127.0.0.1:{proxy.port}"
+    store = PostgresStore(urlunsplit(parts._replace(netloc=netloc)))
+    await store.open()
+    try:
+        assert (await store.append(text("one"))).offset == 1
+
+        await proxy.cut()
+        with pytest.raises(Unavailable, match=r"PostgreSQL at postgresql://.* is unreachable"):
+            await store.append(text("lost"))
+        with pytest.raises(Unavailable, match="unreachable"):
+            await store.read("lobby")
+
+        await proxy.start()  # the same port
+        assert (await store.append(text("two"))).offset == 2
+        assert [m.text for m in await store.read("lobby")] == ["one", "two"]
+    finally:
+        await store.close()
+        await proxy.cut()
