@@ -28,6 +28,7 @@ from roomcast.transport.http_api import API_PREFIX, create_api
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.pages import page_routes
 from roomcast.transport.rooms import RoomService
+from roomcast.transport.site import SiteFolder, site_routes, widget_tag
 from roomcast.transport.socketio_server import SioServer
 
 __all__ = ["RoomcastApp", "create_app"]
@@ -148,5 +149,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         store, rooms, limits=limits, max_body=settings.max_payload, origins=settings.origins
     )
     routes = [Mount(API_PREFIX, app=api), *page_routes(health)]
+    if settings.site is not None:
+        tag = None if settings.no_inject else widget_tag(settings.site_room)
+        routes += site_routes(SiteFolder(settings.site), tag)
     pages = Starlette(routes=routes, lifespan=lifespan)
     return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages)

@@ -138,6 +138,12 @@ def _build_parser() -> argparse.ArgumentParser:
     link.add_argument("--room", required=True)
     link.add_argument("--name", required=True)
     link.add_argument("--expires", metavar="TIME", help="e.g. 90m, 2h, 7d (default: never)")
+    link.add_argument(
+        "--page",
+        metavar="PATH",
+        help="open this page of the server instead of the chat page, e.g. /site/ or "
+        "/site/start.html (a prototype served with --site)",
+    )
     link.add_argument("--no-qr", dest="qr", action="store_false", help="print no QR code")
     _add_client_options(link, key=False)
     _add_settings(link, ("data_dir",))
@@ -230,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings(args)
         if args.command == "link":
-            return run_link(settings, args.url, args.room, args.name, args.expires, args.qr)
+            return run_link(
+                settings, args.url, args.room, args.name, args.expires, args.qr, args.page
+            )
         if args.command == "demo":
             return _demo(args.name, args.every, settings)
         if args.command == "key":
