@@ -103,6 +103,8 @@ export class Widget {
     this.view.setStatus(shown, STATUS_TEXT[shown] ?? shown);
     // A refusal: the server's message is written for people (expired link, names not allowed…).
     this.view.showNotice(status === "refused" && error ? error.message : null);
+    // Nothing can be sent until the tester has a new link: no composer to type into meanwhile.
+    if (this.chat) this.view.chat.hidden = status === "refused";
     this.events.emit("status", { status: shown, error: error ?? null });
     if (status === "refused" && error && error.code === "bad_request" && !this.identity.token) {
       this.askName(error.message); // a name the server would not take: let the tester fix it
