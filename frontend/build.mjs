@@ -22,6 +22,7 @@ const builds = [
   ...Object.entries({
     "main.js": ["app.js", "esm"],
     "live-view/main.js": ["live-view.js", "esm"],
+    "check/main.js": ["check.js", "esm"],
     // live.js goes into other sites' pages as a classic <script>: one file, no module.
     "live/main.js": ["live.js", "iife"],
     // So does the chat widget (pages of --site, or any page by hand).
@@ -40,6 +41,7 @@ const builds = [
     "live/charts.css": "live.css",
     "widget/widget.css": "widget.css",
     "demo.css": "demo.css",
+    "check/styles.css": "check.css",
   }).map(([source, output]) => ({
     ...shared,
     entryPoints: [here(`src/${source}`)],

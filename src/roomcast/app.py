@@ -10,20 +10,26 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
 
 from roomcast.adapters.bus.local import LocalBus
 from roomcast.adapters.store.memory import MemoryStore
 from roomcast.adapters.store.sqlite import SqliteStore
+from roomcast.canned import CannedReplies
 from roomcast.config import Settings
+from roomcast.console_auth import ConsoleAuth
 from roomcast.core.policy import parse_policy
 from roomcast.core.validation import Limits
 from roomcast.links import link_secret
+from roomcast.metrics import CONTENT_TYPE, Metrics, ServerFigures
 from roomcast.ports import Bus, MessageDraft, Sender, Store
 from roomcast.producers import Producer, load_producer, run_producer
 from roomcast.transport.asgi import Receive, Scope, Send
 from roomcast.transport.chat_namespace import ChatNamespace
 from roomcast.transport.engine_server import EngineServer
+from roomcast.transport.exports import console_export
 from roomcast.transport.http_api import API_PREFIX, create_api
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.pages import page_routes
@@ -56,6 +62,7 @@ class RoomcastApp:
     chat: ChatNamespace
     engine: EngineServer
     pages: Starlette
+    console_auth: ConsoleAuth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan" and scope["path"].startswith(SOCKET_PATH):
@@ -75,12 +82,20 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     """
     store = _make_store(settings)
     bus = LocalBus()
-    rooms = RoomService(store, bus, retention_interval=settings.retention_interval)
+    metrics = Metrics()
+    rooms = RoomService(
+        store,
+        bus,
+        retention_interval=settings.retention_interval,
+        on_store_write=metrics.store_write.observe,
+    )
     producers = [*(load_producer(spec) for spec in settings.producer), *producers]
     limits = Limits(settings.max_text, settings.max_data, settings.history_page)
     sio = SioServer(
         connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
     )
+    secret = functools.cache(functools.partial(link_secret, settings.data_dir))
+    console_auth = ConsoleAuth(settings.data_dir, secret)
     chat = ChatNamespace(
         sio,
         store,
@@ -89,8 +104,10 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         limits=limits,
         rate=settings.rate,
         burst=settings.burst,
-        link_secret=functools.partial(link_secret, settings.data_dir),
+        link_secret=secret,
         signed_links_only=settings.signed_links_only,
+        console_auth=console_auth,
+        canned=CannedReplies(settings.data_dir),
     )
     sio.register("/", chat)
     engine = EngineServer(
@@ -114,6 +131,20 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             "store": "ok" if store_ok else "failing",
             "connections": len(engine.sessions),
         }
+
+    metrics.watch(
+        ServerFigures(
+            connections=lambda: len(engine.sessions),
+            rooms=sio.room_count,
+            deliveries=lambda: sio.deliveries,
+            events_in=lambda: chat.events_in,
+            published=lambda: rooms.published,
+            rejections=lambda: chat.rejected + sio.refused,
+        )
+    )
+
+    async def show_metrics(request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     async def publish_produced(item: Producer, value: object) -> None:
         sender = Sender(f"producer:{item.name}", item.name)
@@ -141,6 +172,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             engine.close_all("server shutting down")
+            await chat.stop()
             await rooms.stop()
             await bus.stop()
             await store.close()
@@ -148,9 +180,14 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     api = create_api(
         store, rooms, limits=limits, max_body=settings.max_payload, origins=settings.origins
     )
-    routes = [Mount(API_PREFIX, app=api), *page_routes(health)]
+    routes = [
+        Mount(API_PREFIX, app=api),
+        Route("/console/export/{room}", console_export(store, console_auth)),
+        Route("/metrics", show_metrics),
+        *page_routes(health),
+    ]
     if settings.site is not None:
         tag = None if settings.no_inject else widget_tag(settings.site_room)
         routes += site_routes(SiteFolder(settings.site), tag)
     pages = Starlette(routes=routes, lifespan=lifespan)
-    return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages)
+    return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages, console_auth)

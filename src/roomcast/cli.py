@@ -8,12 +8,14 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from roomcast import __version__
 from roomcast.app import SOCKET_PATH, RoomcastApp, create_app
+from roomcast.commands.export import run_export
 from roomcast.commands.keys import run_key_command
 from roomcast.commands.link import run_link
 from roomcast.commands.publish import run_publish, run_room
@@ -29,10 +31,12 @@ from roomcast.config import (
     type_of,
 )
 from roomcast.core.errors import ConfigError, RoomcastError
+from roomcast.core.transcript import DELIMITERS
 from roomcast.demos.cloud import cloud_producer
 from roomcast.demos.numbers import numbers_producer
 from roomcast.gc_tuning import tune_gc_for_connections
 from roomcast.producers import Producer
+from roomcast.timeline import EXPORT_FORMATS
 from roomcast.transport.fast_upgrade import engine_http_protocol
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
@@ -148,6 +152,18 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_client_options(link, key=False)
     _add_settings(link, ("data_dir",))
 
+    export = commands.add_parser(
+        "export",
+        help="write a room's session record (messages, joins, steps, notes) as CSV, JSON or MD",
+        description="Write ROOM's timeline from the data folder, e.g. roomcast export study-P07 "
+        "--format csv --delimiter ';' --output P07.csv. CSV is UTF-8 with a byte-order mark.",
+    )
+    export.add_argument("room", metavar="ROOM")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    export.add_argument("--delimiter", choices=DELIMITERS, default=",", help="between CSV fields")
+    export.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+    _add_settings(export, ("data_dir", "store"))
+
     demo = commands.add_parser(
         "demo",
         help="serve a live-page demo: numbers or cloud",
@@ -239,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_link(
                 settings, args.url, args.room, args.name, args.expires, args.qr, args.page
             )
+        if args.command == "export":
+            return run_export(settings, args.room, args.format, args.delimiter, args.output)
         if args.command == "demo":
             return _demo(args.name, args.every, settings)
         if args.command == "key":
