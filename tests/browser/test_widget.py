@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import DESKTOP, PHONE, PageErrors
 from tests.conftest import RunningServer
 from tests.integration.chat_client import ChatClient
+from tests.integration.test_http_api import make_key
 from tests.integration.test_signed_links import make_link
 
 pytestmark = pytest.mark.browser
@@ -315,3 +318,31 @@ def test_a_signed_link_opens_as_its_name_and_a_bad_one_says_why(
     name_only = open_page(browser, PHONE, f"{server.url}/site/?name=P07", PageErrors())
     name_only.get_by_test_id("widget-button").click()
     expect(name_only.get_by_test_id("widget-notice")).to_contain_text("only personal links")
+
+
+def test_steps_reported_by_the_prototype_reach_the_timeline(
+    browser: Browser, site: RunningServer, page_errors: PageErrors
+) -> None:
+    key = make_key(site, "lab-export")
+    page = open_page(browser, DESKTOP, f"{site.url}/site/?name=Tia", page_errors)
+    connected(page)  # index.html reports "home" on DOMContentLoaded, before the connection
+    page.evaluate("Roomcast.track('by-api', {n: 2})")
+    page.evaluate(
+        "window.postMessage({roomcast: 'track', step: 'by-message', data: {n: 3}}, location.origin)"
+    )
+
+    def steps() -> list[str]:
+        response = httpx.get(
+            f"{site.url}/api/v1/rooms/lab/transcript",
+            params={"format": "md"},
+            headers={"authorization": f"Bearer {key}"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        return [s for s in ("home", "by-api", "by-message") if s in response.text]
+
+    deadline = time.monotonic() + 10
+    while steps() != ["home", "by-api", "by-message"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert steps() == ["home", "by-api", "by-message"]
+    assert_clean(page, page_errors)
