@@ -16,6 +16,7 @@ from roomcast.adapters.bus.local import LocalBus
 from roomcast.adapters.store.memory import MemoryStore
 from roomcast.adapters.store.sqlite import SqliteStore
 from roomcast.config import Settings
+from roomcast.console_auth import ConsoleAuth
 from roomcast.core.policy import parse_policy
 from roomcast.core.validation import Limits
 from roomcast.links import link_secret
@@ -23,6 +24,7 @@ from roomcast.ports import Bus, MessageDraft, Sender, Store
 from roomcast.producers import Producer, load_producer, run_producer
 from roomcast.transport.asgi import Receive, Scope, Send
 from roomcast.transport.chat_namespace import ChatNamespace
+from roomcast.transport.console_pages import console_routes
 from roomcast.transport.engine_server import EngineServer
 from roomcast.transport.http_api import API_PREFIX, create_api
 from roomcast.transport.origins import OriginPolicy
@@ -55,6 +57,7 @@ class RoomcastApp:
     chat: ChatNamespace
     engine: EngineServer
     pages: Starlette
+    console_auth: ConsoleAuth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan" and scope["path"].startswith(SOCKET_PATH):
@@ -73,6 +76,10 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     ``producers`` run besides those that ``settings.producer`` names (the demos use it).
     """
     store = _make_store(settings)
+    # One ConsoleAuth for the console's pages and its Socket.IO connections alike: both
+    # check passes signed with the same secret and the same password file.
+    secret = functools.partial(link_secret, settings.data_dir)
+    console_auth = ConsoleAuth(settings.data_dir, secret)
     bus = LocalBus()
     rooms = RoomService(store, bus, retention_interval=settings.retention_interval)
     producers = [*(load_producer(spec) for spec in settings.producer), *producers]
@@ -88,7 +95,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         limits=limits,
         rate=settings.rate,
         burst=settings.burst,
-        link_secret=functools.partial(link_secret, settings.data_dir),
+        link_secret=secret,
         signed_links_only=settings.signed_links_only,
     )
     sio.register("/", chat)
@@ -147,6 +154,6 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     api = create_api(
         store, rooms, limits=limits, max_body=settings.max_payload, origins=settings.origins
     )
-    routes = [Mount(API_PREFIX, app=api), *page_routes(health)]
+    routes = [Mount(API_PREFIX, app=api), *console_routes(console_auth), *page_routes(health)]
     pages = Starlette(routes=routes, lifespan=lifespan)
-    return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages)
+    return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages, console_auth)
