@@ -22,6 +22,7 @@ const builds = [
   ...Object.entries({
     "main.js": ["app.js", "esm"],
     "live-view/main.js": ["live-view.js", "esm"],
+    "console/main.js": ["console.js", "esm"],
     // live.js goes into other sites' pages as a classic <script>: one file, no module.
     "live/main.js": ["live.js", "iife"],
   }).map(([source, [output, format]]) => ({
@@ -37,6 +38,7 @@ const builds = [
     "live-view/styles.css": "live-view.css",
     "live/charts.css": "live.css",
     "demo.css": "demo.css",
+    "console/console.css": "console.css",
   }).map(([source, output]) => ({
     ...shared,
     entryPoints: [here(`src/${source}`)],
