@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 
 from roomcast.adapters.bus.local import LocalBus
 from roomcast.adapters.store.memory import MemoryStore
 from roomcast.adapters.store.sqlite import SqliteStore
+from roomcast.canned import CannedReplies
 from roomcast.config import Settings
 from roomcast.console_auth import ConsoleAuth
 from roomcast.core.policy import parse_policy
@@ -26,6 +27,7 @@ from roomcast.transport.asgi import Receive, Scope, Send
 from roomcast.transport.chat_namespace import ChatNamespace
 from roomcast.transport.console_pages import console_routes
 from roomcast.transport.engine_server import EngineServer
+from roomcast.transport.exports import console_export
 from roomcast.transport.http_api import API_PREFIX, create_api
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.pages import page_routes
@@ -76,10 +78,6 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     ``producers`` run besides those that ``settings.producer`` names (the demos use it).
     """
     store = _make_store(settings)
-    # One ConsoleAuth for the console's pages and its Socket.IO connections alike: both
-    # check passes signed with the same secret and the same password file.
-    secret = functools.partial(link_secret, settings.data_dir)
-    console_auth = ConsoleAuth(settings.data_dir, secret)
     bus = LocalBus()
     rooms = RoomService(store, bus, retention_interval=settings.retention_interval)
     producers = [*(load_producer(spec) for spec in settings.producer), *producers]
@@ -87,6 +85,10 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     sio = SioServer(
         connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
     )
+    # One ConsoleAuth for the console's pages and its Socket.IO connections alike: both
+    # check passes signed with the same secret and the same password file.
+    secret = functools.cache(functools.partial(link_secret, settings.data_dir))
+    console_auth = ConsoleAuth(settings.data_dir, secret)
     chat = ChatNamespace(
         sio,
         store,
@@ -97,6 +99,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         burst=settings.burst,
         link_secret=secret,
         signed_links_only=settings.signed_links_only,
+        console_auth=console_auth,
+        canned=CannedReplies(settings.data_dir),
     )
     sio.register("/", chat)
     engine = EngineServer(
@@ -147,6 +151,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             engine.close_all("server shutting down")
+            await chat.stop()
             await rooms.stop()
             await bus.stop()
             await store.close()
@@ -154,6 +159,11 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     api = create_api(
         store, rooms, limits=limits, max_body=settings.max_payload, origins=settings.origins
     )
-    routes = [Mount(API_PREFIX, app=api), *console_routes(console_auth), *page_routes(health)]
+    routes = [
+        Mount(API_PREFIX, app=api),
+        Route("/console/export/{room}", console_export(store, console_auth)),
+        *console_routes(console_auth),
+        *page_routes(health),
+    ]
     pages = Starlette(routes=routes, lifespan=lifespan)
     return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages, console_auth)

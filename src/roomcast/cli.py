@@ -8,6 +8,7 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -16,6 +17,7 @@ from roomcast import __version__
 from roomcast.app import SOCKET_PATH, RoomcastApp, create_app
 from roomcast.commands.admin import run_set_password
 from roomcast.commands.banner import serve_banner
+from roomcast.commands.export import run_export
 from roomcast.commands.keys import run_key_command
 from roomcast.commands.link import run_link
 from roomcast.commands.publish import run_publish, run_room
@@ -31,10 +33,12 @@ from roomcast.config import (
     type_of,
 )
 from roomcast.core.errors import ConfigError, RoomcastError
+from roomcast.core.transcript import DELIMITERS
 from roomcast.demos.cloud import cloud_producer
 from roomcast.demos.numbers import numbers_producer
 from roomcast.gc_tuning import tune_gc_for_connections
 from roomcast.producers import Producer
+from roomcast.timeline import EXPORT_FORMATS
 from roomcast.transport.fast_upgrade import engine_http_protocol
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
@@ -158,6 +162,17 @@ def _build_parser() -> argparse.ArgumentParser:
         help="read the password from the first line of stdin (for scripts)",
     )
     _add_settings(admin, ("data_dir",))
+    export = commands.add_parser(
+        "export",
+        help="write a room's session record (messages, joins, steps, notes) as CSV, JSON or MD",
+        description="Write ROOM's timeline from the data folder, e.g. roomcast export study-P07 "
+        "--format csv --delimiter ';' --output P07.csv. CSV is UTF-8 with a byte-order mark.",
+    )
+    export.add_argument("room", metavar="ROOM")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    export.add_argument("--delimiter", choices=DELIMITERS, default=",", help="between CSV fields")
+    export.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+    _add_settings(export, ("data_dir", "store"))
 
     demo = commands.add_parser(
         "demo",
@@ -250,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_link(settings, args.url, args.room, args.name, args.expires, args.qr)
         if args.command == "admin":
             return run_set_password(settings, args.password_stdin)
+        if args.command == "export":
+            return run_export(settings, args.room, args.format, args.delimiter, args.output)
         if args.command == "demo":
             return _demo(args.name, args.every, settings)
         if args.command == "key":

@@ -108,6 +108,18 @@ class TimelineEvent:
     data: Any = None
     seq: int = 0
 
+    def to_wire(self) -> dict[str, Any]:
+        """The ``timeline`` event payload that console connections get."""
+        return {
+            "type": "event",
+            "room": self.room,
+            "seq": self.seq,
+            "ts": self.ts,
+            "kind": self.kind,
+            "actor": None if self.actor is None else {"id": self.actor.id, "name": self.actor.name},
+            "data": self.data,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class RoomSummary:
@@ -199,8 +211,8 @@ class Store(Protocol):
     async def keys(self) -> list[ApiKey]:
         """Every API key, oldest first."""
 
-    async def add_events(self, events: Sequence[TimelineEvent]) -> None:
-        """Record timeline events in order, committed together (their ``seq`` is ignored)."""
+    async def add_events(self, events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
+        """Record timeline events in order, committed together; return them with their ``seq``."""
 
     async def events(self, room: str, *, after: int = 0, limit: int = 500) -> list[TimelineEvent]:
         """The room's events with ``seq > after``, oldest first, at most ``limit``."""

@@ -377,8 +377,8 @@ async def test_api_keys_are_found_by_digest_listed_and_revoked(store: Store) -> 
 
 
 async def test_timeline_events_round_trip_in_order_per_room(store: Store) -> None:
-    ada = Sender("n-ada", "Ada, \"the\" tester ü")
-    await store.add_events(
+    ada = Sender("n-ada", 'Ada, "the" tester ü')
+    recorded = await store.add_events(
         [
             TimelineEvent("study-1", T0, "join", ada),
             TimelineEvent("study-2", T0 + 1, "join", Sender("n-bo", "Bo")),
@@ -386,7 +386,7 @@ async def test_timeline_events_round_trip_in_order_per_room(store: Store) -> Non
         ]
     )
     await store.add_events([TimelineEvent("study-1", T0 + 3, "note", None, {"text": "hm"})])
-    await store.add_events([])
+    assert await store.add_events([]) == []
 
     first = await store.events("study-1")
     assert [(e.kind, e.ts, e.actor, e.data) for e in first] == [
@@ -396,6 +396,7 @@ async def test_timeline_events_round_trip_in_order_per_room(store: Store) -> Non
     ]
     seqs = [event.seq for event in first]
     assert seqs == sorted(seqs) and seqs[0] > 0
+    assert [recorded[0], recorded[2]] == first[:2]
     assert await store.events("study-1", after=seqs[0], limit=1) == first[1:2]
     assert await store.events("study-1", after=seqs[-1]) == []
     assert [e.kind for e in await store.events("study-2")] == ["join"]

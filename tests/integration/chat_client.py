@@ -20,7 +20,7 @@ class ChatClient:
         self.events: list[tuple[str, Any]] = []
         self._changed = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
-        for event in ("message", "presence", "typing", "read"):
+        for event in ("message", "presence", "typing", "read", "timeline"):
             self.sio.on(event, self._recorder(event))
         self.sio.connect(url, auth={"name": name, **auth}, transports=transports, wait_timeout=10)
 

@@ -122,6 +122,10 @@ class PresenceRegistry:
             presence = self._rooms[name] = RoomPresence()
         return presence
 
+    def rooms(self) -> list[str]:
+        """Rooms with a member listed, online or not, most recently first seen last."""
+        return [name for name, presence in self._rooms.items() if presence.members]
+
     def peek(self, name: str) -> RoomPresence | None:
         return self._rooms.get(name)
 

@@ -19,8 +19,10 @@ __all__ = [
     "ReadRequest",
     "SendRequest",
     "StateRequest",
+    "TrackRequest",
     "TypingRequest",
     "is_room_name",
+    "parse_data",
     "parse_history",
     "parse_join",
     "parse_name",
@@ -28,6 +30,8 @@ __all__ = [
     "parse_room",
     "parse_send",
     "parse_state",
+    "parse_text",
+    "parse_track",
     "parse_typing",
 ]
 
@@ -35,6 +39,7 @@ ROOM_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_NAME = 64
 MAX_CID = 128
 MAX_HISTORY_LIMIT = 200
+MAX_STEP = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,13 @@ class HistoryRequest:
     room: str
     before: int | None
     limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRequest:
+    room: str
+    step: str
+    data: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,27 +165,50 @@ def parse_send(payload: Any, limits: Limits) -> SendRequest:
     if text is None and data is None:
         raise BadRequest("a message needs text or data")
     if text is not None:
-        if not isinstance(text, str):
-            raise BadRequest("text must be a string")
-        if not text.strip():
-            raise BadRequest("text must not be blank")
-        if len(text) > limits.max_text:
-            raise TooLarge(f"text is longer than {limits.max_text} characters")
-        if _has_lone_surrogate(text):
-            raise BadRequest("text is not valid Unicode")
-    if data is not None:
-        try:
-            # Measured as the wire carries it (UTF-8, not \u escapes); NaN and Infinity are
-            # not JSON, and a lone surrogate cannot be encoded (UnicodeEncodeError).
-            encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-            size = len(encoded.encode("utf-8"))
-        except (TypeError, ValueError, RecursionError):
-            raise BadRequest("data must be plain JSON") from None
-        if size > limits.max_data:
-            raise TooLarge(f"data is larger than {limits.max_data} bytes")
+        parse_text(text, limits)
+    parse_data(data, limits)
     if cid is not None and (not isinstance(cid, str) or not 0 < len(cid) <= MAX_CID):
         raise BadRequest(f"cid must be a string of 1-{MAX_CID} characters")
     return SendRequest(room, text, data, cid)
+
+
+def parse_text(text: Any, limits: Limits, what: str = "text") -> str:
+    """Non-blank text of at most ``limits.max_text`` characters."""
+    if not isinstance(text, str):
+        raise BadRequest(f"{what} must be a string")
+    if not text.strip():
+        raise BadRequest(f"{what} must not be blank")
+    if len(text) > limits.max_text:
+        raise TooLarge(f"{what} is longer than {limits.max_text} characters")
+    if _has_lone_surrogate(text):
+        raise BadRequest(f"{what} is not valid Unicode")
+    return text
+
+
+def parse_data(data: Any, limits: Limits) -> Any:
+    """Plain JSON of at most ``limits.max_data`` bytes, or None."""
+    if data is None:
+        return None
+    try:
+        # Measured as the wire carries it (UTF-8, not \u escapes); NaN and Infinity are
+        # not JSON, and a lone surrogate cannot be encoded (UnicodeEncodeError).
+        encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        size = len(encoded.encode("utf-8"))
+    except (TypeError, ValueError, RecursionError):
+        raise BadRequest("data must be plain JSON") from None
+    if size > limits.max_data:
+        raise TooLarge(f"data is larger than {limits.max_data} bytes")
+    return data
+
+
+def parse_track(payload: Any, limits: Limits) -> TrackRequest:
+    body = _object(payload)
+    step = body.get("step")
+    if not isinstance(step, str) or not step.strip() or len(step) > MAX_STEP:
+        raise BadRequest(f"step must be a name of 1-{MAX_STEP} characters")
+    if _has_lone_surrogate(step):
+        raise BadRequest("step is not valid Unicode")
+    return TrackRequest(parse_room(body.get("room")), step, parse_data(body.get("data"), limits))
 
 
 def parse_typing(payload: Any) -> TypingRequest:

@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from roomcast.canned import CannedReplies
+from roomcast.console_auth import ConsoleAuth
 from roomcast.core.errors import BadRequest, Forbidden, RateLimited, RoomcastError
 from roomcast.core.identity import member_id_for_name
 from roomcast.core.links import verify_link
@@ -26,18 +28,27 @@ from roomcast.core.validation import (
     parse_read,
     parse_send,
     parse_state,
+    parse_track,
     parse_typing,
 )
-from roomcast.ports import Bus, MessageDraft, Sender, Store
-from roomcast.protocol.socketio import EncodedJSON
+from roomcast.ports import Bus, MessageDraft, Sender, Store, TimelineEvent, TimelineKind
+from roomcast.protocol.socketio import EncodedJSON, dumps
+from roomcast.transport.console_events import (
+    CONSOLE_ROOM,
+    ConsoleContext,
+    ConsoleEvents,
+    console_member,
+)
 from roomcast.transport.rooms import MESSAGES_CHANNEL, RoomService
 from roomcast.transport.socketio_server import SioConnection, SioServer
+from roomcast.transport.timeline_recorder import TimelineRecorder
 
 __all__ = ["ChatNamespace"]
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/"
+CONSOLE_NAME = "Facilitator"
 RESUME_LIMIT = 500  # messages a join with `since` returns at once; `more` says if there are others
 
 # A handler's result goes into the ack after "ok": true; EncodedJSON is the whole ack, ready.
@@ -63,6 +74,8 @@ class ChatNamespace:
         burst: int,
         link_secret: Callable[[], bytes] | None = None,
         signed_links_only: bool = False,
+        console_auth: ConsoleAuth | None = None,
+        canned: CannedReplies | None = None,
         clock_ms: Callable[[], int] = _now_ms,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -79,6 +92,8 @@ class ChatNamespace:
         self._clock_ms = clock_ms
         self._monotonic = monotonic
         self.presence = PresenceRegistry()
+        self.recorder = TimelineRecorder(store, self._show_event)
+        self._console_auth = console_auth
         self._handlers: dict[str, Handler] = {
             "join": self._join,
             "leave": self._leave,
@@ -87,18 +102,57 @@ class ChatNamespace:
             "read": self._read,
             "history": self._history,
             "state": self._state,
+            "track": self._track,
         }
+        console = ConsoleEvents(
+            ConsoleContext(
+                store=store,
+                rooms=rooms,
+                presence=self.presence,
+                recorder=self.recorder,
+                limits=limits,
+                link_secret=self._secret,
+                canned=canned,
+                clock_ms=clock_ms,
+                broadcast_typing=self._broadcast_typing,
+            )
+        )
+        # A console connection has every chat event and the console's own on top.
+        self._console_handlers: dict[str, Handler] = {**self._handlers, **console.handlers}
 
     async def start(self) -> None:
         """Read the link secret (made at the first start) and follow published messages."""
         if self._load_link_secret is not None:
             self._link_secret = self._load_link_secret()
+        self.recorder.start()
         await self._bus.subscribe(MESSAGES_CHANNEL, self._on_published)
+
+    async def stop(self) -> None:
+        """Stop following messages; write the timeline events still queued."""
+        await self._bus.unsubscribe(MESSAGES_CHANNEL, self._on_published)
+        await self.recorder.stop()
+
+    def _secret(self) -> bytes:
+        if self._link_secret is None:
+            raise Forbidden("this server has no link secret")
+        return self._link_secret
 
     def _on_published(self, channel: str, payload: bytes) -> None:
         # "<room>\n<message JSON>": room names have no newline, and the JSON is not decoded.
         room, _, message = payload.decode("utf-8").partition("\n")
         self._sio.broadcast_encoded(NAMESPACE, room, "message", message)
+        self._to_console("message", message)
+
+    def _to_console(self, event: str, args_json: str) -> None:
+        # Checked first: a broadcast nobody gets would still be kept for recovery.
+        if self._sio.room_size(NAMESPACE, CONSOLE_ROOM):
+            self._sio.broadcast_encoded(NAMESPACE, CONSOLE_ROOM, event, args_json)
+
+    def _show_event(self, event: TimelineEvent) -> None:
+        self._to_console("timeline", dumps(event.to_wire()))
+
+    def _record(self, conn: SioConnection, room: str, kind: TimelineKind, data: Any = None) -> None:
+        self.recorder.record(TimelineEvent(room, self._clock_ms(), kind, conn.data["member"], data))
 
     # -- connection lifecycle --------------------------------------------------------------
 
@@ -108,6 +162,9 @@ class ChatNamespace:
             # Runs once the server has re-joined the rooms and replayed what was missed,
             # so the client sees itself come back online after the replay.
             asyncio.get_running_loop().call_soon(self._restore_presence, conn)
+            return
+        if auth.get("console") is not None:
+            self._connect_console(conn, auth)
             return
         token = auth.get("token")
         if token is not None and self._link_secret is not None:
@@ -127,28 +184,45 @@ class ChatNamespace:
         conn.data["joined"] = {}
         conn.data["state"] = "online"
 
+    def _connect_console(self, conn: SioConnection, auth: dict[str, Any]) -> None:
+        if self._console_auth is None or not self._console_auth.ticket_ok(auth["console"]):
+            raise Forbidden("sign in to the console again: this ticket is not valid")
+        name = auth.get("name")
+        conn.data["member"] = console_member(CONSOLE_NAME if name is None else parse_name(name))
+        conn.data["console"] = True
+        conn.data["joined"] = {}
+        conn.data["state"] = "online"
+        conn.join(CONSOLE_ROOM)
+
     def _restore_presence(self, conn: SioConnection) -> None:
         member: Sender = conn.data["member"]
         for room, watch in conn.data.get("joined", {}).items():
             if not watch and conn.connected:
                 self._presence_add(conn, room, member)
+                self._record(conn, room, "reconnect")
 
     def on_disconnect(self, conn: SioConnection, reason: str) -> None:
         member: Sender | None = conn.data.get("member")
         if member is None:
             return
         for room, watch in conn.data.get("joined", {}).items():
-            if not watch and self.presence.room(room).remove(member.id, conn.sid):
+            if watch:
+                continue
+            self._record(conn, room, "leave", {"reason": reason})
+            if self.presence.room(room).remove(member.id, conn.sid):
                 self._broadcast_presence(room)
 
     async def on_event(
         self, conn: SioConnection, event: str, args: list[Any]
     ) -> list[Any] | EncodedJSON | None:
-        handler = self._handlers.get(event)
+        handlers = self._console_handlers if "console" in conn.data else self._handlers
+        handler = handlers.get(event)
         try:
             if not conn.data["bucket"].allow(self._monotonic()):
                 raise RateLimited("too many events; slow down")
             if handler is None:
+                if event in self._console_handlers:
+                    raise Forbidden(f"{event!r} is for the facilitator console only")
                 raise BadRequest(f"unknown event {event!r}")
             result = await handler(conn, args[0] if args else None)
         except RoomcastError as error:
@@ -173,6 +247,7 @@ class ChatNamespace:
         joined[room] = request.watch
         if not request.watch:
             self._presence_add(conn, room, member)
+            self._record(conn, room, "join" if request.since is None else "reconnect")
         if request.since is None:
             messages = await self._store.read(room, limit=self._limits.history_page)
             more = bool(messages) and messages[0].offset > 1
@@ -195,8 +270,10 @@ class ChatNamespace:
         watch = joined.pop(room, None)
         conn.leave(room)
         member: Sender = conn.data["member"]
-        if watch is False and self.presence.room(room).remove(member.id, conn.sid):
-            self._broadcast_presence(room)
+        if watch is False:
+            self._record(conn, room, "leave", {"reason": "left"})
+            if self.presence.room(room).remove(member.id, conn.sid):
+                self._broadcast_presence(room)
         return {}
 
     def _require_joined(self, conn: SioConnection, room: str) -> Sender:
@@ -264,8 +341,20 @@ class ChatNamespace:
         conn.data["state"] = request.state
         member: Sender = conn.data["member"]
         for room, watch in conn.data["joined"].items():
-            if not watch and self.presence.room(room).set_state(member.id, conn.sid, request.state):
+            if watch:
+                continue
+            self._record(conn, room, "visibility", {"state": request.state})
+            if self.presence.room(room).set_state(member.id, conn.sid, request.state):
                 self._broadcast_presence(room)
+        return {}
+
+    async def _track(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        request = parse_track(payload, self._limits)
+        self._require_joined(conn, request.room)
+        data: dict[str, Any] = {"step": request.step}
+        if request.data is not None:
+            data["data"] = request.data
+        self._record(conn, request.room, "step", data)
         return {}
 
     # -- broadcasts ------------------------------------------------------------------------
@@ -276,12 +365,13 @@ class ChatNamespace:
 
     def _broadcast_presence(self, room: str) -> None:
         members = self.presence.room(room).snapshot()
-        self._sio.broadcast(NAMESPACE, room, "presence", {"room": room, "members": members})
+        encoded = dumps({"room": room, "members": members})
+        self._sio.broadcast_encoded(NAMESPACE, room, "presence", encoded)
+        self._to_console("presence", encoded)
 
     def _broadcast_typing(self, room: str, member: Sender, typing: bool) -> None:
-        self._sio.broadcast(
-            NAMESPACE,
-            room,
-            "typing",
-            {"room": room, "member": {"id": member.id, "name": member.name}, "typing": typing},
+        encoded = dumps(
+            {"room": room, "member": {"id": member.id, "name": member.name}, "typing": typing}
         )
+        self._sio.broadcast_encoded(NAMESPACE, room, "typing", encoded)
+        self._to_console("typing", encoded)

@@ -32,6 +32,7 @@ from roomcast.core.validation import MAX_HISTORY_LIMIT, Limits, parse_name, pars
 from roomcast.ports import MessageDraft, Sender, Store
 from roomcast.transport.api_keys import authenticate
 from roomcast.transport.asgi import BodyTooLarge, read_body
+from roomcast.transport.exports import transcript_response
 from roomcast.transport.openapi import openapi_document
 from roomcast.transport.rooms import RoomService
 
@@ -176,6 +177,10 @@ def create_api(
         _, text = await rooms.publish(draft)
         return _JSONText(f'{{"ok":true,"message":{text}}}', status_code=201)
 
+    async def get_transcript(request: Request) -> Response:
+        await authenticate(store, request.headers.get("authorization"))
+        return transcript_response(store, request)
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
 
@@ -185,6 +190,7 @@ def create_api(
         Route("/rooms/{room}", _mapped(put_room), methods=["PUT"]),
         Route("/rooms/{room}/messages", _mapped(get_messages), methods=["GET"]),
         Route("/rooms/{room}/messages", _mapped(post_message), methods=["POST"]),
+        Route("/rooms/{room}/transcript", _mapped(get_transcript), methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     cors = Middleware(

@@ -264,6 +264,42 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             },
+            "/rooms/{room}/transcript": {
+                "parameters": [_ROOM],
+                "get": {
+                    "operationId": "transcript",
+                    "summary": "The room's session record (messages, joins, leaves, steps, "
+                    "notes) as a download.",
+                    "security": _KEY,
+                    "parameters": [
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "description": "csv (UTF-8 with a byte-order mark), json or md.",
+                            "schema": {"type": "string", "enum": ["csv", "json", "md"]},
+                        },
+                        {
+                            "name": "delimiter",
+                            "in": "query",
+                            "required": False,
+                            "description": "Between CSV fields: , or ;",
+                            "schema": {"type": "string", "enum": [",", ";"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The record, streamed.",
+                            "content": {
+                                "text/csv": {"schema": {"type": "string"}},
+                                "application/json": {"schema": {"type": "object"}},
+                                "text/markdown": {"schema": {"type": "string"}},
+                            },
+                        },
+                        **_errors(400, 401, 503),
+                    },
+                },
+            },
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -191,16 +191,19 @@ class MemoryStore:
             (ApiKey(n, ts) for n, (_, ts) in self._keys.items()), key=lambda k: k.created_ts
         )
 
-    async def add_events(self, events: Sequence[TimelineEvent]) -> None:
+    async def add_events(self, events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
         """Record ``events`` in order, each with the next ``seq``; all validated first."""
         self._check_open()
         encoded = [check_event(event) for event in events]
+        recorded = []
         for event, data in zip(events, encoded, strict=True):
             self._event_seq += 1
             stored = dataclasses.replace(
                 event, seq=self._event_seq, data=None if data is None else json.loads(data)
             )
             self._events.setdefault(event.room, []).append(stored)
+            recorded.append(stored)
+        return recorded
 
     async def events(self, room: str, *, after: int = 0, limit: int = 500) -> list[TimelineEvent]:
         """The room's events after ``seq``, oldest first."""

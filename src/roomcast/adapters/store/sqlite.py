@@ -25,6 +25,7 @@ A message without a sender has ``sender_id`` NULL; its idempotency key uses ``''
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -284,6 +285,25 @@ def _insert_one(batch: _Batch, draft: MessageDraft, data_json: str | None) -> St
     if existing is None:  # the offset itself was taken: another writer lost track
         raise sqlite3.IntegrityError(f"offset {row[1]} of room {draft.room!r} is taken")
     return _message(existing)
+
+
+def _insert_event(batch: _Batch, event: TimelineEvent, data_json: str | None) -> TimelineEvent:
+    actor = event.actor
+    cursor = batch.conn.execute(
+        "INSERT INTO timeline (room, ts, kind, actor_id, actor_name, data)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            event.room,
+            event.ts,
+            event.kind,
+            None if actor is None else actor.id,
+            None if actor is None else actor.name,
+            data_json,
+        ),
+    )
+    assert cursor.lastrowid is not None, "an INSERT into a rowid table sets it"
+    data = None if data_json is None else json.loads(data_json)
+    return dataclasses.replace(event, seq=cursor.lastrowid, data=data)
 
 
 def _upsert_read(batch: _Batch, room: str, member_id: str, offset: int) -> None:
@@ -633,28 +653,13 @@ class SqliteStore:
 
         return await self._read(query)
 
-    async def add_events(self, events: Sequence[TimelineEvent]) -> None:
+    async def add_events(self, events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
         """Record ``events`` in order in one transaction; all are validated first."""
         self._check_open()
-        rows = [
-            (
-                event.room,
-                event.ts,
-                event.kind,
-                None if event.actor is None else event.actor.id,
-                None if event.actor is None else event.actor.name,
-                check_event(event),
-            )
-            for event in events
-        ]
-        if rows:
-            await self._write(
-                lambda batch: batch.conn.executemany(
-                    "INSERT INTO timeline (room, ts, kind, actor_id, actor_name, data)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            )
+        rows = [(event, check_event(event)) for event in events]
+        if not rows:
+            return []
+        return await self._write(lambda batch: [_insert_event(batch, *row) for row in rows])
 
     async def events(self, room: str, *, after: int = 0, limit: int = 500) -> list[TimelineEvent]:
         """The room's events after ``seq``, oldest first."""
