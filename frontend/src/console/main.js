@@ -25,12 +25,11 @@ class ConsolePage {
   constructor(root) {
     this.state = new ConsoleState();
     this.open = null; // the room being watched
-    this.ownIds = new Set(); // sender ids of this console's messages (from send acks)
-    this.ownCids = new Set();
     this.readTimer = null;
 
     this.rooms = new RoomsView(this.state, { onOpen: (room) => this.openRoom(room) });
-    this.timeline = new TimelineView({ isOwn: (m) => this.ownCids.has(m.cid) || this.ownIds.has(m.sender?.id) });
+    // Every facilitator's messages sit on the right: their sender ids start with "console:".
+    this.timeline = new TimelineView({ isOwn: (m) => String(m.sender?.id ?? "").startsWith("console:") });
     this.reply = new ReplyBox({
       send: (text, { system }) => this.send(text, system),
       note: (text) => this.ask("note", { room: this.open, text }),
@@ -132,9 +131,7 @@ class ConsolePage {
 
   async send(text, system) {
     const cid = newCid();
-    this.ownCids.add(cid);
     const ack = await this.ask("send", { room: this.open, text, cid, ...(system ? { as: "system" } : {}) });
-    if (ack.message?.sender?.id) this.ownIds.add(ack.message.sender.id);
     this.state.message({ ...ack.message, room: ack.message.room ?? this.open });
   }
 

@@ -28,7 +28,8 @@ class RoomRecord {
     this.room = room;
     this.offset = 0;
     this.readOffset = 0;
-    this.ts = 0;
+    this.ts = 0; // the newest message or event; 0 when unknown
+    this.activity = 0; // what the list is sorted by: ts, or when testers were first seen here
     this.members = [];
     this.typing = new Map(); // member id -> name
     this.entries = null; // the timeline once opened: oldest first
@@ -77,19 +78,26 @@ export class ConsoleState {
 
   /** Rooms by activity, most recent first. */
   ordered() {
-    return [...this.rooms.values()].sort((a, b) => b.ts - a.ts || a.room.localeCompare(b.room));
+    return [...this.rooms.values()].sort(
+      (a, b) => b.activity - a.activity || a.room.localeCompare(b.room),
+    );
   }
 
   /** The `rooms` answer: the full list, replacing counts and members. */
   setRooms(list) {
-    for (const item of Array.isArray(list) ? list : []) {
-      if (!item || typeof item.room !== "string") continue;
+    const now = Date.now();
+    const items = Array.isArray(list) ? list : [];
+    items.forEach((item, index) => {
+      if (!item || typeof item.room !== "string") return;
       const record = this.get(item.room);
       record.offset = Math.max(record.offset, Number(item.offset) || 0);
       record.readOffset = Math.max(0, (Number(item.offset) || 0) - (Number(item.unread) || 0));
       record.ts = Math.max(record.ts, Number(item.ts) || 0);
+      // A room with testers but no message yet (ts null) is the newest activity: the server
+      // lists those first, and the index keeps its order among them.
+      record.activity = Math.max(record.activity, record.ts || now - index);
       record.members = cleanMembers(item.members);
-    }
+    });
     this.emit(null, "rooms");
   }
 
@@ -109,7 +117,7 @@ export class ConsoleState {
     const record = this.get(message.room);
     const offset = Number(message.offset) || 0;
     record.offset = Math.max(record.offset, offset);
-    record.ts = Math.max(record.ts, Number(message.ts) || 0);
+    this.touch(record, message.ts);
     if (message.sender) record.typing.delete(String(message.sender.id));
     const entry = { type: "message", ...message };
     if (record.add(entry)) this.emit(message.room, "entry", entry);
@@ -119,15 +127,21 @@ export class ConsoleState {
   event(event) {
     if (!event || typeof event.room !== "string") return;
     const record = this.get(event.room);
-    record.ts = Math.max(record.ts, Number(event.ts) || 0);
+    this.touch(record, event.ts);
     const entry = { ...event, type: "event" };
     if (record.add(entry)) this.emit(event.room, "entry", entry);
     this.emit(null, "rooms");
   }
 
+  touch(record, ts) {
+    record.ts = Math.max(record.ts, Number(ts) || 0);
+    record.activity = Math.max(record.activity, record.ts);
+  }
+
   presence(update) {
     if (!update || typeof update.room !== "string") return;
     const record = this.get(update.room);
+    if (record.activity === 0) record.activity = Date.now(); // a new room: testers just came
     record.members = cleanMembers(update.members);
     for (const member of record.members) {
       if (member.typing) record.typing.set(member.id, member.name);
