@@ -19,7 +19,7 @@ import { ConsoleState } from "./state.js";
 import { consoleAuth } from "./ticket.js";
 import { TimelineView } from "./timeline-view.js";
 
-const READ_DELAY_MS = 400;
+const READ_DELAY_MS = 200;
 
 class ConsolePage {
   constructor(root) {
@@ -163,10 +163,14 @@ class ConsolePage {
     this.layout.typingLine.textContent = typingText([...this.state.get(this.open).typing.values()]);
   }
 
-  /** Mark the open room read once the facilitator can actually see it. */
+  /**
+   * Mark the open room read once the facilitator can actually see it. One pending check at a
+   * time, never pushed back: a busy room must not keep postponing its read position.
+   */
   scheduleRead() {
-    clearTimeout(this.readTimer);
+    if (this.readTimer !== null) return;
     this.readTimer = setTimeout(() => {
+      this.readTimer = null;
       const room = this.open;
       const visible = document.visibilityState === "visible" && (this.layout.view === "room" || window.innerWidth >= 760);
       if (!room || !visible || !this.connection.connected) return;

@@ -64,15 +64,30 @@ export class ReplyBox {
       h(
         "div",
         { class: "reply__row" },
-        h("label", { class: "check" }, this.system, "Send as system"),
-        h("label", { class: "check" }, this.typingToggle, "Show typing as", this.typingName),
-        h("span", { class: "reply__spacer" }),
+        h("label", { class: "check", title: "Sent with no sender, shown as a system line" }, this.system, "As system"),
         h(
-          "button",
-          { type: "button", class: "button button--note", "data-testid": "add-note", onclick: () => this.submit("note") },
-          "Add note",
+          "label",
+          { class: "check", title: "Testers see this name typing until you turn it off or send" },
+          this.typingToggle,
+          "Typing as",
+          this.typingName,
         ),
-        h("button", { type: "submit", class: "button button--primary", "data-testid": "reply-send" }, "Send"),
+        h(
+          "span",
+          { class: "reply__actions" },
+          h(
+            "button",
+            {
+              type: "button",
+              class: "button button--note",
+              title: "On the timeline for facilitators only; testers never see notes",
+              "data-testid": "add-note",
+              onclick: () => this.submit("note"),
+            },
+            "Add note",
+          ),
+          h("button", { type: "submit", class: "button button--primary", "data-testid": "reply-send" }, "Send"),
+        ),
       ),
     );
   }

@@ -79,13 +79,19 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 def is_cross_origin(request: Request) -> bool:
     """Whether a browser sent this request from a page of another origin.
 
-    Compared by host and port, as :class:`~roomcast.transport.origins.OriginPolicy` does, so
-    that a TLS-terminating proxy in front does not make every request look foreign. No
-    ``Origin`` at all means a non-browser client, which has no cookie to abuse.
+    ``Sec-Fetch-Site`` answers directly where browsers send it. ``Origin`` is checked too, by
+    host and port as :class:`~roomcast.transport.origins.OriginPolicy` does (a TLS-terminating
+    proxy must not make every request look foreign). Our pages' ``no-referrer`` policy makes
+    browsers send ``Origin: null`` even for the page's own POSTs, so ``null`` alone proves
+    nothing; nor does a missing header (a non-browser client has no cookie to abuse). Both
+    gaps are covered by the SameSite=Strict cookie: this check is defence in depth.
     """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
     origin = request.headers.get("origin")
-    if origin is None:
-        return request.headers.get("sec-fetch-site") == "cross-site"
+    if origin is None or origin == "null":
+        return False
     host = request.headers.get("host", "")
     scheme, _, rest = origin.partition("://")
     return scheme not in ("http", "https") or rest.rstrip("/").lower() != host.lower()
