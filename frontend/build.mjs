@@ -23,6 +23,7 @@ const builds = [
     "main.js": ["app.js", "esm"],
     "live-view/main.js": ["live-view.js", "esm"],
     "console/main.js": ["console.js", "esm"],
+    "check/main.js": ["check.js", "esm"],
     // live.js goes into other sites' pages as a classic <script>: one file, no module.
     "live/main.js": ["live.js", "iife"],
   }).map(([source, [output, format]]) => ({
@@ -39,6 +40,7 @@ const builds = [
     "live/charts.css": "live.css",
     "demo.css": "demo.css",
     "console/console.css": "console.css",
+    "check/styles.css": "check.css",
   }).map(([source, output]) => ({
     ...shared,
     entryPoints: [here(`src/${source}`)],

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from roomcast.adapters.bus.local import LocalBus
@@ -21,6 +23,7 @@ from roomcast.console_auth import ConsoleAuth
 from roomcast.core.policy import parse_policy
 from roomcast.core.validation import Limits
 from roomcast.links import link_secret
+from roomcast.metrics import CONTENT_TYPE, Metrics, ServerFigures
 from roomcast.ports import Bus, MessageDraft, Sender, Store
 from roomcast.producers import Producer, load_producer, run_producer
 from roomcast.transport.asgi import Receive, Scope, Send
@@ -79,7 +82,13 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     """
     store = _make_store(settings)
     bus = LocalBus()
-    rooms = RoomService(store, bus, retention_interval=settings.retention_interval)
+    metrics = Metrics()
+    rooms = RoomService(
+        store,
+        bus,
+        retention_interval=settings.retention_interval,
+        on_store_write=metrics.store_write.observe,
+    )
     producers = [*(load_producer(spec) for spec in settings.producer), *producers]
     limits = Limits(settings.max_text, settings.max_data, settings.history_page)
     sio = SioServer(
@@ -125,6 +134,20 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             "connections": len(engine.sessions),
         }
 
+    metrics.watch(
+        ServerFigures(
+            connections=lambda: len(engine.sessions),
+            rooms=sio.room_count,
+            deliveries=lambda: sio.deliveries,
+            events_in=lambda: chat.events_in,
+            published=lambda: rooms.published,
+            rejections=lambda: chat.rejected + sio.refused,
+        )
+    )
+
+    async def show_metrics(request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
     async def publish_produced(item: Producer, value: object) -> None:
         sender = Sender(f"producer:{item.name}", item.name)
         await rooms.publish(MessageDraft(item.room, "data", rooms.now_ms(), sender, data=value))
@@ -163,6 +186,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         Mount(API_PREFIX, app=api),
         Route("/console/export/{room}", console_export(store, console_auth)),
         *console_routes(console_auth),
+        Route("/metrics", show_metrics),
         *page_routes(health),
     ]
     pages = Starlette(routes=routes, lifespan=lifespan)

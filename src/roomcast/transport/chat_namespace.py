@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -92,6 +93,8 @@ class ChatNamespace:
         self._clock_ms = clock_ms
         self._monotonic = monotonic
         self.presence = PresenceRegistry()
+        self.events_in = 0  # for /metrics
+        self.rejected: Counter[str] = Counter()  # answered errors by code, for /metrics
         self.recorder = TimelineRecorder(store, self._show_event)
         self._console_auth = console_auth
         self._handlers: dict[str, Handler] = {
@@ -117,6 +120,7 @@ class ChatNamespace:
                 broadcast_typing=self._broadcast_typing,
             )
         )
+        self._check_handlers: dict[str, Handler] = {"echo": self._echo}
         # A console connection has every chat event and the console's own on top.
         self._console_handlers: dict[str, Handler] = {**self._handlers, **console.handlers}
 
@@ -165,6 +169,9 @@ class ChatNamespace:
             return
         if auth.get("console") is not None:
             self._connect_console(conn, auth)
+            return
+        if auth.get("check") is True:
+            conn.data["check"] = True  # the /check page: round trips only, no member
             return
         token = auth.get("token")
         if token is not None and self._link_secret is not None:
@@ -215,8 +222,14 @@ class ChatNamespace:
     async def on_event(
         self, conn: SioConnection, event: str, args: list[Any]
     ) -> list[Any] | EncodedJSON | None:
-        handlers = self._console_handlers if "console" in conn.data else self._handlers
+        if "console" in conn.data:
+            handlers = self._console_handlers
+        elif "check" in conn.data:
+            handlers = self._check_handlers
+        else:
+            handlers = self._handlers
         handler = handlers.get(event)
+        self.events_in += 1
         try:
             if not conn.data["bucket"].allow(self._monotonic()):
                 raise RateLimited("too many events; slow down")
@@ -226,6 +239,7 @@ class ChatNamespace:
                 raise BadRequest(f"unknown event {event!r}")
             result = await handler(conn, args[0] if args else None)
         except RoomcastError as error:
+            self.rejected[error.code] += 1
             return [{"ok": False, "error": error.to_wire()}]
         if isinstance(result, EncodedJSON):
             return result
@@ -347,6 +361,9 @@ class ChatNamespace:
             if self.presence.room(room).set_state(member.id, conn.sid, request.state):
                 self._broadcast_presence(room)
         return {}
+
+    async def _echo(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
+        return {"ts": self._clock_ms()}
 
     async def _track(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
         request = parse_track(payload, self._limits)

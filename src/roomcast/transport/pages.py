@@ -1,5 +1,6 @@
 """Pages and static files: the chat app shell at ``/`` and ``/r/<room>``, the live view at
-``/live/<room>``, ``live.js`` for any site's pages, the demo pages, health, assets."""
+``/live/<room>``, ``live.js`` for any site's pages, the lab check page, the demo pages,
+health, assets."""
 
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ def page_routes(health: Callable[[], Awaitable[dict[str, object]]]) -> list[Base
         Route("/r/{room}", app_page),
         Route("/live/{room}", page("live.html", LIVE_CSP)),
         *(Route(f"/{name}", embedded) for name in _EMBEDDED),
+        Route("/check", page("check.html")),
         Route("/demo/numbers", page("demo-numbers.html")),
         Route("/demo/cloud", page("demo-cloud.html")),
         Route("/demo/cloud/{state}.svg", cloud_picture),
