@@ -108,7 +108,7 @@ class ConsolePage {
 
   async loadTimeline(room) {
     const answer = await this.ask("timeline", { room });
-    if (room === this.open) this.state.setTimeline(room, answer.entries);
+    if (room === this.open) this.state.setTimeline(room, answer.entries, answer.more);
   }
 
   openRoom(room) {
@@ -120,7 +120,7 @@ class ConsolePage {
       this.links.setRoom(room);
       this.exports.setRoom(room);
       const record = this.state.get(room);
-      this.timeline.show(room, record.entries);
+      this.timeline.show(room, record.entries, record.more);
       this.renderPeople();
       this.renderTyping();
       if (this.connection.connected) this.loadTimeline(room).catch(() => {});
@@ -145,7 +145,10 @@ class ConsolePage {
 
   changed(room, what, detail) {
     if (room !== this.open || room === null) return;
-    if (what === "room") this.timeline.show(room, this.state.get(room).entries);
+    if (what === "room") {
+      const record = this.state.get(room);
+      this.timeline.show(room, record.entries, record.more);
+    }
     else if (what === "entry") this.timeline.append(detail);
     else if (what === "members") this.renderPeople();
     if (what === "members" || what === "typing" || what === "entry") this.renderTyping();

@@ -33,6 +33,7 @@ class RoomRecord {
     this.members = [];
     this.typing = new Map(); // member id -> name
     this.entries = null; // the timeline once opened: oldest first
+    this.more = false; // older entries exist than the server sent
     this.keys = new Set();
   }
 
@@ -102,8 +103,9 @@ export class ConsoleState {
   }
 
   /** The `timeline` answer for one room: replaces what was kept, then live entries add on. */
-  setTimeline(room, entries) {
+  setTimeline(room, entries, more = false) {
     const record = this.get(room);
+    record.more = more === true;
     record.entries = [];
     record.keys = new Set();
     for (const entry of Array.isArray(entries) ? entries : []) {

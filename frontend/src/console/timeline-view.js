@@ -91,17 +91,23 @@ export class TimelineView {
     return renderEvent(entry);
   }
 
-  /** Show `entries` (null while loading) of `room`. */
-  show(room, entries) {
+  /** Show `entries` (null while loading) of `room`; `more` when older ones were left out. */
+  show(room, entries, more = false) {
     this.start.textContent =
-      entries === null ? `Loading ${room}…` : entries.length === 0 ? "Nothing has happened in this room yet." : "";
+      entries === null
+        ? `Loading ${room}…`
+        : more
+          ? "Older messages and events are not shown here; the exports have them all."
+          : entries.length === 0
+            ? "Nothing has happened in this room yet."
+            : "";
     this.list.replaceChildren(...(entries ?? []).map((entry) => this.render(entry)));
     this.scrollToEnd();
   }
 
   append(entry) {
     const stick = this.nearBottom();
-    this.start.textContent = "";
+    if (this.list.children.length === 0) this.start.textContent = ""; // "nothing yet" is over
     this.list.append(this.render(entry));
     if (stick) this.scrollToEnd();
   }
