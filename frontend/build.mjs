@@ -22,6 +22,7 @@ const builds = [
   ...Object.entries({
     "main.js": ["app.js", "esm"],
     "live-view/main.js": ["live-view.js", "esm"],
+    "console/main.js": ["console.js", "esm"],
     "check/main.js": ["check.js", "esm"],
     // live.js goes into other sites' pages as a classic <script>: one file, no module.
     "live/main.js": ["live.js", "iife"],
@@ -41,6 +42,7 @@ const builds = [
     "live/charts.css": "live.css",
     "widget/widget.css": "widget.css",
     "demo.css": "demo.css",
+    "console/console.css": "console.css",
     "check/styles.css": "check.css",
   }).map(([source, output]) => ({
     ...shared,

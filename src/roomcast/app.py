@@ -28,6 +28,7 @@ from roomcast.ports import Bus, MessageDraft, Sender, Store
 from roomcast.producers import Producer, load_producer, run_producer
 from roomcast.transport.asgi import Receive, Scope, Send
 from roomcast.transport.chat_namespace import ChatNamespace
+from roomcast.transport.console_pages import console_routes
 from roomcast.transport.engine_server import EngineServer
 from roomcast.transport.exports import console_export
 from roomcast.transport.http_api import API_PREFIX, create_api
@@ -94,6 +95,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     sio = SioServer(
         connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
     )
+    # One ConsoleAuth for the console's pages and its Socket.IO connections alike: both
+    # check passes signed with the same secret and the same password file.
     secret = functools.cache(functools.partial(link_secret, settings.data_dir))
     console_auth = ConsoleAuth(settings.data_dir, secret)
     chat = ChatNamespace(
@@ -108,6 +111,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         signed_links_only=settings.signed_links_only,
         console_auth=console_auth,
         canned=CannedReplies(settings.data_dir),
+        # With a prototype served, the console's links open it (its widget joins as told).
+        link_page=None if settings.site is None else "/site/",
     )
     sio.register("/", chat)
     engine = EngineServer(
@@ -183,6 +188,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     routes = [
         Mount(API_PREFIX, app=api),
         Route("/console/export/{room}", console_export(store, console_auth)),
+        *console_routes(console_auth),
         Route("/metrics", show_metrics),
         *page_routes(health),
     ]

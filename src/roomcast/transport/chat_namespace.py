@@ -77,6 +77,7 @@ class ChatNamespace:
         signed_links_only: bool = False,
         console_auth: ConsoleAuth | None = None,
         canned: CannedReplies | None = None,
+        link_page: str | None = None,
         clock_ms: Callable[[], int] = _now_ms,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -118,6 +119,7 @@ class ChatNamespace:
                 canned=canned,
                 clock_ms=clock_ms,
                 broadcast_typing=self._broadcast_typing,
+                link_page=link_page,
             )
         )
         self._check_handlers: dict[str, Handler] = {"echo": self._echo}

@@ -64,6 +64,7 @@ class ConsoleContext:
     canned: CannedReplies | None
     clock_ms: Callable[[], int]
     broadcast_typing: Callable[[str, Sender, bool], None]
+    link_page: str | None = None  # where links open when the call names no page
 
 
 class ConsoleEvents:
@@ -153,7 +154,12 @@ class ConsoleEvents:
         request = parse_link(payload)
         expires_in = None if request.expires is None else parse_duration(request.expires, "expires")
         url = signed_link(
-            request.base, self._c.link_secret(), request.room, request.name, expires_in
+            request.base,
+            self._c.link_secret(),
+            request.room,
+            request.name,
+            expires_in,
+            request.page if request.page is not None else self._c.link_page,
         )
         qr = segno.make(url, error="l").svg_data_uri(scale=4, border=2)
         return {"url": url, "qr": qr}
