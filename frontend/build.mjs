@@ -1,4 +1,4 @@
-// Bundles the web chat UI into the Python package's static folder.
+// Bundles the web chat UI, live.js and the chat widget into the Python package's static folder.
 //
 //   node build.mjs           one minified build (what `make` runs)
 //   node build.mjs --watch   rebuild on every change while developing
@@ -22,9 +22,12 @@ const builds = [
   ...Object.entries({
     "main.js": ["app.js", "esm"],
     "live-view/main.js": ["live-view.js", "esm"],
+    "console/main.js": ["console.js", "esm"],
     "check/main.js": ["check.js", "esm"],
     // live.js goes into other sites' pages as a classic <script>: one file, no module.
     "live/main.js": ["live.js", "iife"],
+    // So does the chat widget (pages of --site, or any page by hand).
+    "widget/main.js": ["widget.js", "iife"],
   }).map(([source, [output, format]]) => ({
     ...shared,
     entryPoints: [here(`src/${source}`)],
@@ -37,7 +40,9 @@ const builds = [
     "styles.css": "app.css",
     "live-view/styles.css": "live-view.css",
     "live/charts.css": "live.css",
+    "widget/widget.css": "widget.css",
     "demo.css": "demo.css",
+    "console/console.css": "console.css",
     "check/styles.css": "check.css",
   }).map(([source, output]) => ({
     ...shared,

@@ -99,6 +99,7 @@ def test_env_vars_are_parsed_to_their_types() -> None:
 def test_every_setting_has_a_working_env_var() -> None:
     samples: dict[Any, str] = {int: "1234", float: "1234.5", Path: "/tmp/x", bool: "yes"}
     samples[tuple[str, ...]] = "https://x.test"
+    samples[Path | None] = "/tmp/prototype"
     for name, kind in TYPES.items():
         if kind is str:
             continue  # host, store and log_level are checked one by one above
@@ -106,6 +107,28 @@ def test_every_setting_has_a_working_env_var() -> None:
         value = getattr(settings, name)
         assert value != getattr(Settings(), name), name
         assert isinstance(value, tuple if kind == tuple[str, ...] else kind), name
+
+
+def test_site_settings() -> None:
+    settings = load_settings(
+        environ={
+            "ROOMCAST_SITE": "./export",
+            "ROOMCAST_NO_INJECT": "1",
+            "ROOMCAST_SITE_ROOM": "study-1",
+        }
+    )
+    assert settings.site == Path("export")
+    assert settings.no_inject is True
+    assert settings.site_room == "study-1"
+    defaults = Settings()
+    assert (defaults.site, defaults.no_inject, defaults.site_room) == (None, False, "lab")
+    assert load_settings(environ={"ROOMCAST_SITE": ""}).site is None
+
+
+@pytest.mark.parametrize("room", ["", "no room", "..", "x" * 65])
+def test_site_room_must_be_a_room_name(room: str) -> None:
+    with pytest.raises(ConfigError, match=r"^--site-room"):
+        load_settings({"site_room": room}, environ={})
 
 
 def test_other_env_vars_are_ignored() -> None:

@@ -18,11 +18,15 @@ export class RequestError extends Error {
 const TRANSIENT_REFUSALS = new Set(["unavailable", "rate_limited"]);
 
 export class Connection {
-  /** `auth` is sent with every (re)connect: `{name}` or `{token}`. */
-  constructor(auth) {
-    this.socket = io({ auth });
+  /**
+   * `auth` is sent with every (re)connect: `{name}` or `{token}`. `server` is the Roomcast
+   * origin when the page comes from elsewhere (the chat widget); the page's own by default.
+   */
+  constructor(auth, server = null) {
+    this.socket = server ? io(server, { auth }) : io({ auth });
     // A hook for browser tests, e.g. window.roomcast.socket.io.engine.close() cuts the network.
-    window.roomcast = { socket: this.socket };
+    // Only on our own pages: the widget leaves the globals of the page it is on alone.
+    if (!server) window.roomcast = { socket: this.socket };
     this.status = "connecting"; // connecting | connected | reconnecting | refused
     this.error = null; // {code, message} of a refusal
     this.retryDelay = 1000;

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from roomcast.adapters.bus import LocalBus, RedisBus
@@ -21,16 +23,19 @@ from roomcast.core.errors import ConfigError
 from roomcast.core.policy import parse_policy
 from roomcast.core.validation import Limits
 from roomcast.links import link_secret
+from roomcast.metrics import CONTENT_TYPE, Metrics, ServerFigures
 from roomcast.ports import Bus, MessageDraft, Sender, Store
 from roomcast.producers import Producer, load_producer, run_producer
 from roomcast.transport.asgi import Receive, Scope, Send
 from roomcast.transport.chat_namespace import ChatNamespace
+from roomcast.transport.console_pages import console_routes
 from roomcast.transport.engine_server import EngineServer
 from roomcast.transport.exports import console_export
 from roomcast.transport.http_api import API_PREFIX, create_api
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.pages import page_routes
 from roomcast.transport.rooms import RoomService
+from roomcast.transport.site import SiteFolder, site_routes, widget_tag
 from roomcast.transport.socketio_server import SioServer
 
 __all__ = ["RoomcastApp", "create_app", "make_bus", "make_store"]
@@ -88,12 +93,20 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     """
     store = make_store(settings)
     bus = make_bus(settings)
-    rooms = RoomService(store, bus, retention_interval=settings.retention_interval)
+    metrics = Metrics()
+    rooms = RoomService(
+        store,
+        bus,
+        retention_interval=settings.retention_interval,
+        on_store_write=metrics.store_write.observe,
+    )
     producers = [*(load_producer(spec) for spec in settings.producer), *producers]
     limits = Limits(settings.max_text, settings.max_data, settings.history_page)
     sio = SioServer(
         connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
     )
+    # One ConsoleAuth for the console's pages and its Socket.IO connections alike: both
+    # check passes signed with the same secret and the same password file.
     secret = functools.cache(functools.partial(link_secret, settings.data_dir))
     console_auth = ConsoleAuth(settings.data_dir, secret)
     chat = ChatNamespace(
@@ -108,6 +121,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         signed_links_only=settings.signed_links_only,
         console_auth=console_auth,
         canned=CannedReplies(settings.data_dir),
+        # With a prototype served, the console's links open it (its widget joins as told).
+        link_page=None if settings.site is None else "/site/",
     )
     sio.register("/", chat)
     engine = EngineServer(
@@ -133,6 +148,20 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             "bus": "ok" if bus_ok else "failing",
             "connections": len(engine.sessions),
         }
+
+    metrics.watch(
+        ServerFigures(
+            connections=lambda: len(engine.sessions),
+            rooms=sio.room_count,
+            deliveries=lambda: sio.deliveries,
+            events_in=lambda: chat.events_in,
+            published=lambda: rooms.published,
+            rejections=lambda: chat.rejected + sio.refused,
+        )
+    )
+
+    async def show_metrics(request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     async def publish_produced(item: Producer, value: object) -> None:
         sender = Sender(f"producer:{item.name}", item.name)
@@ -176,7 +205,12 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     routes = [
         Mount(API_PREFIX, app=api),
         Route("/console/export/{room}", console_export(store, console_auth)),
+        *console_routes(console_auth),
+        Route("/metrics", show_metrics),
         *page_routes(health),
     ]
+    if settings.site is not None:
+        tag = None if settings.no_inject else widget_tag(settings.site_room)
+        routes += site_routes(SiteFolder(settings.site), tag)
     pages = Starlette(routes=routes, lifespan=lifespan)
     return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages, console_auth)

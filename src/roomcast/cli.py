@@ -15,6 +15,8 @@ import uvicorn
 
 from roomcast import __version__
 from roomcast.app import SOCKET_PATH, RoomcastApp, create_app
+from roomcast.commands.admin import run_set_password
+from roomcast.commands.banner import serve_banner
 from roomcast.commands.export import run_export
 from roomcast.commands.keys import run_key_command
 from roomcast.commands.link import run_link
@@ -54,6 +56,7 @@ Roomcast: live chat rooms and live feeds over Socket.IO, on SQLite, in one comma
   roomcast room ticker --feed          only publishers post in the room
   roomcast link --room study-P07 --name P07 --expires 2h   a personal link, with a QR code
   roomcast chat sales --name Ada       chat in a room from the terminal
+  roomcast admin set-password          the facilitator console's password (at /console)
 """
 
 
@@ -152,10 +155,29 @@ def _build_parser() -> argparse.ArgumentParser:
     link.add_argument("--room", required=True)
     link.add_argument("--name", required=True)
     link.add_argument("--expires", metavar="TIME", help="e.g. 90m, 2h, 7d (default: never)")
+    link.add_argument(
+        "--page",
+        metavar="PATH",
+        help="open this page of the server instead of the chat page, e.g. /site/ or "
+        "/site/start.html (a prototype served with --site)",
+    )
     link.add_argument("--no-qr", dest="qr", action="store_false", help="print no QR code")
     _add_client_options(link, key=False)
     _add_settings(link, ("data_dir",))
 
+    admin = commands.add_parser(
+        "admin",
+        help="administer the server: the facilitator console's password",
+        description="set-password: the password of the facilitator console at /console, "
+        "asked twice. Setting it signs every facilitator out, also on a running server.",
+    )
+    admin.add_argument("action", choices=["set-password"])
+    admin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin (for scripts)",
+    )
+    _add_settings(admin, ("data_dir",))
     export = commands.add_parser(
         "export",
         help="write a room's session record (messages, joins, steps, notes) as CSV, JSON or MD",
@@ -256,7 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings(args)
         if args.command == "link":
-            return run_link(settings, args.url, args.room, args.name, args.expires, args.qr)
+            return run_link(
+                settings, args.url, args.room, args.name, args.expires, args.qr, args.page
+            )
+        if args.command == "admin":
+            return run_set_password(settings, args.password_stdin)
         if args.command == "migrate":
             return run_migrate(settings)
         if args.command == "export":
@@ -311,34 +337,6 @@ def _bind(settings: Settings) -> socket.socket:
     return sock
 
 
-def _banner(settings: Settings, port: int, pages: Sequence[tuple[str, str]] = ()) -> str:
-    host = settings.host
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    if ":" in shown:
-        shown = f"[{shown}]"
-    base = f"http://{shown}:{port}"
-    where = (
-        f"SQLite in {settings.data_dir}"
-        if settings.store == "sqlite"
-        else "memory (no history kept)"
-    )
-    lines = [
-        f"Roomcast {__version__} is serving, history in {where}",
-        f"  Chat:     {base}/",
-        f"  A room:   {base}/r/lobby?name=Ada",
-        f'  Live:     {base}/live/<room>  (pages: <script src="{base}/live.js" defer>)',
-        f"  Health:   {base}/healthz",
-        *(f"  {label + ':':<10}{base}{path}" for label, path in pages),
-    ]
-    if not settings.is_loopback:
-        lines.append(
-            f"  WARNING: listening on {host}: rooms are open to anyone who can reach this "
-            "machine on that network."
-        )
-    lines.append("Press Ctrl+C to stop.")
-    return "\n".join(lines)
-
-
 def serve(
     settings: Settings,
     producers: Sequence[Producer] = (),
@@ -378,10 +376,18 @@ def serve(
         access_log=False,
         lifespan="on",
     )
+    try:
+        # The first start makes the console's password; the banner shows it this once.
+        console_password = app.console_auth.ensure_password()
+    except ConfigError as error:
+        sock.close()
+        print(f"roomcast: error: {error.message}", file=sys.stderr)
+        return 2
     server = _Server(config)
     server.roomcast = app
     tune_gc_for_connections()
-    print(_banner(settings, sock.getsockname()[1], pages), flush=True)
+    port = sock.getsockname()[1]
+    print(serve_banner(settings, port, pages, console_password=console_password), flush=True)
     # After its graceful shutdown uvicorn re-raises the signal that stopped it: Ctrl+C would
     # end in a KeyboardInterrupt traceback and SIGTERM in death by signal. Both end here.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from roomcast.adapters.urls import redact
+from roomcast.core.validation import is_room_name
 from roomcast.errors import ConfigError
 
 __all__ = [
@@ -103,6 +104,17 @@ class Settings:
         "Producers to start with the server, as module:function (comma-separated or the "
         "flag repeated); see docs/howto/live-feeds.md.",
     )
+    site: Path | None = _setting(
+        None,
+        "Folder of an exported prototype (linked HTML pages) to serve at /site/, each page "
+        "with a chat button; see docs/howto/usability-lab.md.",
+    )
+    no_inject: bool = _setting(
+        False, "Serve --site pages as they are on disk, without the chat button."
+    )
+    site_room: str = _setting(
+        "lab", "Room of the chat button on --site pages when the tester's link names none."
+    )
     shutdown_grace: float = _setting(
         5.0, "Seconds to finish in-flight work on shutdown.", minimum=0
     )
@@ -128,6 +140,11 @@ class Settings:
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError(
                 f"--log-level must be debug, info, warning or error, not {self.log_level!r}"
+            )
+        if not is_room_name(self.site_room):
+            raise ConfigError(
+                f"--site-room: {self.site_room!r} is not a room name (1-64 characters of "
+                "A-Z a-z 0-9 . _ -)"
             )
         for origin in self.origins:
             if origin != "*" and not origin.startswith(("http://", "https://")):
@@ -174,11 +191,14 @@ def parse_value(name: str, raw: str) -> Any:
             raise ValueError(raw)
         if kind is Path:
             return Path(raw)
+        if kind == Path | None:
+            return Path(raw) if raw.strip() else None  # an empty variable names no folder
         if kind == tuple[str, ...]:
             return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
     except ValueError:
         raise ConfigError(
-            f"{flag_name(name)} / {env_var(name)}: {raw!r} is not a valid {kind.__name__}"
+            f"{flag_name(name)} / {env_var(name)}: {raw!r} is not a valid "
+            f"{getattr(kind, '__name__', kind)}"
         ) from None
     return raw
 
@@ -209,6 +229,8 @@ def show_default(value: Any) -> str:
     """A default as the CLI help and the docs show it."""
     if isinstance(value, tuple):
         return ",".join(value) or "(none)"
+    if value is None:
+        return "(none)"
     return str(value)
 
 

@@ -42,9 +42,26 @@ def link_secret(data_dir: Path) -> bytes:
 
 
 def signed_link(
-    base_url: str, secret: bytes, room: str, name: str, expires_in: float | None = None
+    base_url: str,
+    secret: bytes,
+    room: str,
+    name: str,
+    expires_in: float | None = None,
+    page: str | None = None,
 ) -> str:
-    """The URL that opens ``room`` as ``name``; it stops working after ``expires_in`` seconds."""
+    """The URL that opens ``room`` as ``name``; it stops working after ``expires_in`` seconds.
+
+    It opens the chat page ``/r/<room>``, or ``page`` (a path of this server such as
+    ``/site/start.html``, whose chat widget then joins as the link says).
+    """
     expires = None if expires_in is None else int((time.time() + expires_in) * 1000)
     token = sign_link(secret, LinkClaims(room, name, expires))
-    return f"{base_url.rstrip('/')}/r/{urllib.parse.quote(room)}?token={token}"
+    base = base_url.rstrip("/")
+    if page is None:
+        return f"{base}/r/{urllib.parse.quote(room)}?token={token}"
+    # "//host/x" would leave this server, and a scheme makes it another site's URL.
+    if not page.startswith("/") or page.startswith("//"):
+        raise ConfigError(f"--page: {page!r} is not a path of this server, like /site/start.html")
+    path, _, fragment = page.partition("#")
+    joiner = "&" if "?" in path else "?"
+    return f"{base}{path}{joiner}token={token}" + (f"#{fragment}" if fragment else "")

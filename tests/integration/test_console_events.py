@@ -19,7 +19,8 @@ from roomcast.links import link_secret
 def console_ticket(data_dir: Path) -> str:
     """A ticket as the console page gets one after signing in."""
     auth = ConsoleAuth(data_dir, lambda: link_secret(data_dir))
-    if auth.password_hash() is None:
+    # The server's first start made a random password; the tests sign in with a known one.
+    if auth.sign_in("a lab password") is None:
         auth.set_password("a lab password")
     return auth.ticket()
 
@@ -169,7 +170,13 @@ def test_links_and_canned_replies(server: RunningServer) -> None:
         tester = ChatClient(server.url, "ignored", ["websocket"], token=token)
         assert tester.call("join", {"room": "study-P08"})["me"]["name"] == "P08"
         tester.close()
+        page = console.call(
+            "link", {"room": "study-P08", "name": "P08", "base": server.url, "page": "/site/a.html"}
+        )
+        assert page["url"].startswith(f"{server.url}/site/a.html?token=")
         for bad in (
+            {"room": "study-P08", "name": "P08", "base": server.url, "page": "//evil.example"},
+            {"room": "study-P08", "name": "P08", "base": server.url, "page": "https://x.y/"},
             {"room": "study-P08", "name": "P08", "base": "javascript:alert(1)"},
             {"room": "bad room", "name": "P08", "base": server.url},
             {"room": "r", "name": "P08", "base": server.url, "expires": "soon"},

@@ -35,6 +35,7 @@ class LinkRequest:
     name: str
     expires: str | None
     base: str
+    page: str | None = None
 
 
 def _object(payload: Any) -> dict[str, Any]:
@@ -77,7 +78,18 @@ def parse_link(payload: Any) -> LinkRequest:
         or any(c.isspace() for c in base)
     ):
         raise BadRequest("base must be the server's http(s) URL")
-    return LinkRequest(parse_room(body.get("room")), parse_name(body.get("name")), expires, base)
+    page = body.get("page")
+    if page is not None and (
+        not isinstance(page, str)
+        or len(page) > MAX_BASE_URL
+        or not page.startswith("/")
+        or page.startswith("//")
+        or any(c.isspace() for c in page)
+    ):
+        raise BadRequest("page must be a path of this server, like /site/start.html")
+    return LinkRequest(
+        parse_room(body.get("room")), parse_name(body.get("name")), expires, base, page
+    )
 
 
 def parse_canned(payload: Any, limits: Limits) -> list[str] | None:

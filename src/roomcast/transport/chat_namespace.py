@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -76,6 +77,7 @@ class ChatNamespace:
         signed_links_only: bool = False,
         console_auth: ConsoleAuth | None = None,
         canned: CannedReplies | None = None,
+        link_page: str | None = None,
         clock_ms: Callable[[], int] = _now_ms,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -92,6 +94,8 @@ class ChatNamespace:
         self._clock_ms = clock_ms
         self._monotonic = monotonic
         self.presence = PresenceRegistry()
+        self.events_in = 0  # for /metrics
+        self.rejected: Counter[str] = Counter()  # answered errors by code, for /metrics
         self.recorder = TimelineRecorder(store, self._show_event)
         self._console_auth = console_auth
         self._handlers: dict[str, Handler] = {
@@ -115,6 +119,7 @@ class ChatNamespace:
                 canned=canned,
                 clock_ms=clock_ms,
                 broadcast_typing=self._broadcast_typing,
+                link_page=link_page,
             )
         )
         self._check_handlers: dict[str, Handler] = {"echo": self._echo}
@@ -226,6 +231,7 @@ class ChatNamespace:
         else:
             handlers = self._handlers
         handler = handlers.get(event)
+        self.events_in += 1
         try:
             if not conn.data["bucket"].allow(self._monotonic()):
                 raise RateLimited("too many events; slow down")
@@ -235,6 +241,7 @@ class ChatNamespace:
                 raise BadRequest(f"unknown event {event!r}")
             result = await handler(conn, args[0] if args else None)
         except RoomcastError as error:
+            self.rejected[error.code] += 1
             return [{"ok": False, "error": error.to_wire()}]
         if isinstance(result, EncodedJSON):
             return result

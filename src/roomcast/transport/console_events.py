@@ -8,6 +8,7 @@ the rooms themselves, so it never appears in them. See docs/protocol.md.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = ["CONSOLE_READER", "CONSOLE_ROOM", "ConsoleContext", "ConsoleEvents", 
 CONSOLE_ROOM = "#console"  # not a valid room name: no member can join it
 CONSOLE_READER = "console"  # the read position that unread counts start from
 MAX_ROOMS = 500  # rooms listed, most recently active first
+TIMELINE_ENTRIES = 1_000  # newest timeline entries a console call returns
 
 Handler = Callable[[SioConnection, Any], Awaitable[dict[str, Any] | EncodedJSON]]
 
@@ -62,6 +64,7 @@ class ConsoleContext:
     canned: CannedReplies | None
     clock_ms: Callable[[], int]
     broadcast_typing: Callable[[str, Sender, bool], None]
+    link_page: str | None = None  # where links open when the call names no page
 
 
 class ConsoleEvents:
@@ -99,8 +102,14 @@ class ConsoleEvents:
 
     async def _timeline(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
         room = parse_room(payload.get("room") if isinstance(payload, dict) else None)
-        entries = [entry async for entry in timeline_entries(self._c.store, room)]
-        return {"room": room, "entries": entries}
+        # The newest entries only: an ack must stay under the connection's payload limit.
+        # The full record is the export's job.
+        entries: deque[dict[str, Any]] = deque(maxlen=TIMELINE_ENTRIES)
+        seen = 0
+        async for entry in timeline_entries(self._c.store, room):
+            entries.append(entry)
+            seen += 1
+        return {"room": room, "entries": list(entries), "more": seen > TIMELINE_ENTRIES}
 
     async def _send(self, conn: SioConnection, payload: Any) -> EncodedJSON:
         c = self._c
@@ -145,7 +154,12 @@ class ConsoleEvents:
         request = parse_link(payload)
         expires_in = None if request.expires is None else parse_duration(request.expires, "expires")
         url = signed_link(
-            request.base, self._c.link_secret(), request.room, request.name, expires_in
+            request.base,
+            self._c.link_secret(),
+            request.room,
+            request.name,
+            expires_in,
+            request.page if request.page is not None else self._c.link_page,
         )
         qr = segno.make(url, error="l").svg_data_uri(scale=4, border=2)
         return {"url": url, "qr": qr}

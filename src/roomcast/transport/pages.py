@@ -1,6 +1,6 @@
 """Pages and static files: the chat app shell at ``/`` and ``/r/<room>``, the live view at
-``/live/<room>``, ``live.js`` for any site's pages, the lab check page, the demo pages,
-health, assets."""
+``/live/<room>``, ``live.js`` and the chat ``widget.js`` for any site's pages, the lab check
+page, the demo pages, health, assets."""
 
 from __future__ import annotations
 
@@ -32,11 +32,14 @@ APP_CSP = (
 # The live view shows pictures that published data names, from wherever they are.
 LIVE_CSP = APP_CSP.replace("img-src 'self' data:", "img-src * data:")
 
-# live.js and what it loads go into pages of other origins (allowed by --origins).
+# live.js, widget.js and what they load go into pages of other origins (allowed by --origins).
 _EMBEDDED = {
     "live.js": "text/javascript; charset=utf-8",
     "live.js.map": "application/json",
     "live.css": "text/css; charset=utf-8",
+    "widget.js": "text/javascript; charset=utf-8",
+    "widget.js.map": "application/json",
+    "widget.css": "text/css; charset=utf-8",
 }
 
 _BAD_ROOM = (

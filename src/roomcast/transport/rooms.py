@@ -42,6 +42,7 @@ class RoomService:
         *,
         retention_interval: float = 10.0,
         clock_ms: Callable[[], int] = _now_ms,
+        on_store_write: Callable[[float], None] | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
@@ -49,6 +50,8 @@ class RoomService:
         self._clock_ms = clock_ms
         self._policies: dict[str, RoomPolicy] = {}
         self._retention: asyncio.Task[None] | None = None
+        self._on_store_write = on_store_write  # seconds each append took, for /metrics
+        self.published = 0
 
     async def start(self) -> None:
         """Load the room policies and start the retention task."""
@@ -86,7 +89,11 @@ class RoomService:
         Returns only once the message is stored; the text is what every subscriber gets,
         so a caller can put the same text in its reply.
         """
+        started = time.perf_counter()
         message = await self._store.append(draft)
+        if self._on_store_write is not None:
+            self._on_store_write(time.perf_counter() - started)
+        self.published += 1
         text = dumps(message.to_wire())
         # "<room>\n<message JSON>": room names have no newline, and receivers need not decode.
         await self._bus.publish(MESSAGES_CHANNEL, f"{draft.room}\n{text}".encode())

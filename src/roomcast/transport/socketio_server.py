@@ -10,6 +10,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -108,6 +109,8 @@ class SioServer:
         self._rooms: dict[tuple[str, str], set[SioConnection]] = {}
         self._live: dict[str, SioConnection] = {}  # by private id, for recovery
         self._clock = clock
+        self.deliveries = 0  # broadcast packets handed to connections, for /metrics
+        self.refused: Counter[str] = Counter()  # refused connections by error code
         self.recovery = (
             RecoveryBuffer(recovery_window, epoch=secrets.token_hex(4))
             if recovery_window > 0
@@ -130,6 +133,10 @@ class SioServer:
             members.discard(conn)
             if not members:
                 del self._rooms[(conn.namespace, room)]
+
+    def room_count(self) -> int:
+        """Rooms (of every namespace) with at least one connection in them."""
+        return len(self._rooms)
 
     def room_size(self, namespace: str, room: str) -> int:
         return len(self._rooms.get((namespace, room), ()))
@@ -156,6 +163,7 @@ class SioServer:
         members = self._rooms.get((namespace, room))
         if not members:
             return
+        self.deliveries += len(members)
         frame = SharedText(text)  # WebSocket-framed once, on first send
         # A slow connection may close (and leave the room) while we iterate.
         for conn in tuple(members):
@@ -241,6 +249,7 @@ class SioServer:
         try:
             await handler.on_connect(conn, auth, saved is not None)
         except RoomcastError as error:
+            self.refused[error.code] += 1
             self._send(
                 session,
                 sio.SioPacket(
