@@ -234,3 +234,32 @@ async def test_a_lost_database_is_unavailable_then_the_pool_connects_again(
     finally:
         await store.close()
         await proxy.cut()
+
+
+async def test_a_request_that_breaks_a_constraint_fails_alone(migrated_dsn: str) -> None:
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        await conn.execute(
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " RAISE EXCEPTION 'poisoned' USING ERRCODE = 'check_violation'; END $$;"
+            " CREATE TRIGGER poison BEFORE INSERT ON messages FOR EACH ROW"
+            " WHEN (convert_from(NEW.text, 'UTF8') = 'poison') EXECUTE FUNCTION poison()"
+        )
+    finally:
+        await conn.close()
+    store = PostgresStore(migrated_dsn)
+    await store.open()
+    try:
+        ok1, bad, ok2 = await asyncio.gather(
+            store.append(text("one", cid="c1")),
+            store.append(text("poison")),
+            store.append(text("two")),
+            return_exceptions=True,
+        )
+        assert isinstance(bad, Unavailable)
+        assert "poisoned" in bad.message
+        assert [getattr(m, "offset", None) for m in (ok1, ok2)] == [1, 2]
+        assert [m.text for m in await store.read("lobby")] == ["one", "two"]
+        assert (await store.append(text("one again", cid="c1"))).offset == 1
+    finally:
+        await store.close()

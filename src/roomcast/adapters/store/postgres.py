@@ -40,7 +40,6 @@ from roomcast.adapters.store.postgres_batch import (
     Write,
     apply_batch,
     insert_event,
-    insert_messages,
     message_from_row,
 )
 from roomcast.adapters.store.postgres_schema import check_schema
@@ -190,12 +189,11 @@ class PostgresStore:
         self,
         apply: Callable[[Batch], Awaitable[T]],
         *,
-        rooms: tuple[str, ...] = (),
         events: bool = False,
     ) -> T:
         self._check_open()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(Write(apply, future, rooms, events))
+        self._queue.put_nowait(Write(future, apply=apply, events=events))
         result: T = await future
         return result
 
@@ -228,8 +226,11 @@ class PostgresStore:
             rows.append((draft, data))
         if not rows:
             return []
+        self._check_open()
+        future: asyncio.Future[list[StoredMessage]] = asyncio.get_running_loop().create_future()
         rooms = tuple({draft.room for draft in drafts})
-        return await self._write(lambda batch: insert_messages(batch, rows), rooms=rooms)
+        self._queue.put_nowait(Write(future, drafts=rows, rooms=rooms))
+        return await future
 
     async def read(
         self,

@@ -28,6 +28,7 @@ __all__ = [
     "LOST",
     "Batch",
     "Conn",
+    "Drafts",
     "Write",
     "apply_batch",
     "insert_event",
@@ -43,33 +44,41 @@ else:
     Conn = asyncpg.pool.PoolConnectionProxy
 
 COLUMNS = 'room, "offset", id, ts, kind, sender_id, sender_name, text, data, cid'
-_INSERT_MESSAGE = (
-    f"INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    " ON CONFLICT DO NOTHING RETURNING true"
+_INSERT_MESSAGES = (
+    f"INSERT INTO messages ({COLUMNS}) SELECT * FROM unnest($1::text[], $2::bigint[],"
+    " $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::json[],"
+    " $10::text[])"
+)
+_SELECT_BY_KEYS = (
+    "SELECT "
+    + ", ".join(f"m.{name.strip()}" for name in COLUMNS.split(","))
+    + " FROM messages AS m JOIN unnest($1::text[], $2::text[], $3::text[]) AS k (room, sender, cid)"
+    " ON m.room = k.room AND coalesce(m.sender_id, '') = k.sender AND m.cid = k.cid"
 )
 _BATCH_RETRIES = 3  # deadlocks and serialization failures: rare, and gone on a retry
 # Errors of the connection or the server, not of one request: the whole batch fails.
 LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 
-class _OffsetTaken(Exception):
-    """A message row already holds the offset this batch computed: something wrote without
-    the room lock. Fails the one request, like a constraint."""
-
-
 # Errors that belong to one request: the batch is retried request by request.
-_REQUEST_ERRORS = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError, _OffsetTaken)
+_REQUEST_ERRORS = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
+
+
+Drafts = list[tuple[MessageDraft, str | None]]  # each with its data as JSON text
 
 
 @dataclass(slots=True)
 class Write:
-    """One queued write: ``apply`` runs inside the batch transaction.
+    """One queued write: messages to append, or ``apply`` to run inside the transaction.
 
-    ``rooms`` are the rooms it may append to; their rows are locked before any write runs.
+    Appends are kept as data, not as a function, so that the appends of a batch are
+    stored together: one look-up of retried cids and one insert, whatever their number.
+    ``rooms`` are the rooms it appends to; their rows are locked before any write runs.
     """
 
-    apply: Callable[[Batch], Awaitable[object]]
     future: asyncio.Future[Any]
+    apply: Callable[[Batch], Awaitable[object]] | None = None
+    drafts: Drafts | None = None
     rooms: tuple[str, ...] = ()
     events: bool = False
 
@@ -131,56 +140,72 @@ async def _lock_rooms(conn: Conn, rooms: list[str]) -> dict[str, int]:
     return {row["name"]: row["last_offset"] for row in rows}
 
 
-async def insert_messages(
-    batch: Batch, drafts: list[tuple[MessageDraft, str | None]]
-) -> list[StoredMessage]:
-    return [await _insert_one(batch, draft, data) for draft, data in drafts]
-
-
-async def _insert_one(batch: Batch, draft: MessageDraft, data_json: str | None) -> StoredMessage:
-    sender = draft.sender
-    offset = batch.offsets[draft.room] + 1
-    text = None if draft.text is None else draft.text.encode("utf-8")
-    row = (
-        draft.room,
-        offset,
-        os.urandom(16).hex(),
-        draft.ts,
-        draft.kind,
-        sender.id if sender else None,
-        sender.name if sender else None,
-        text,
-        data_json,
-        draft.cid,
-    )
-    # One statement in the common case: a retried cid is caught by its unique index.
-    if await batch.conn.fetchval(_INSERT_MESSAGE, *row):
-        batch.appended(draft.room, offset, draft.ts)
-        return StoredMessage(
+async def insert_messages(batch: Batch, drafts: Drafts) -> list[StoredMessage]:
+    """Store ``drafts`` in order with their rooms' next offsets; a known cid returns the
+    stored message. Three statements at most, for any number of drafts."""
+    known = await _stored_by_key(batch, drafts)
+    results: list[StoredMessage] = []
+    rows: list[tuple[object, ...]] = []
+    for draft, data_json in drafts:
+        key = idempotency_key(draft)
+        if key is not None and key in known:
+            results.append(known[key])
+            continue
+        offset = batch.offsets[draft.room] + 1
+        message = StoredMessage(
             room=draft.room,
             offset=offset,
-            id=row[2],
+            id=os.urandom(16).hex(),
             ts=draft.ts,
             kind=draft.kind,
-            sender=sender,
+            sender=draft.sender,
             text=draft.text,
             data=None if data_json is None else json.loads(data_json),
             cid=draft.cid,
         )
-    key = idempotency_key(draft)
-    # Sees earlier requests of the same batch too: they are in this transaction.
-    existing = (
-        None
-        if key is None
-        else await batch.conn.fetchrow(
-            f"SELECT {COLUMNS} FROM messages"
-            " WHERE room = $1 AND coalesce(sender_id, '') = $2 AND cid = $3",
-            *key,
+        batch.appended(draft.room, offset, draft.ts)
+        if key is not None:
+            known[key] = message  # a retry later in the same batch
+        results.append(message)
+        sender = draft.sender
+        rows.append(
+            (
+                draft.room,
+                offset,
+                message.id,
+                draft.ts,
+                draft.kind,
+                sender.id if sender else None,
+                sender.name if sender else None,
+                None if draft.text is None else draft.text.encode("utf-8"),
+                data_json,
+                draft.cid,
+            )
         )
-    )
-    if existing is None:
-        raise _OffsetTaken(f"offset {offset} of room {draft.room!r} is taken")
-    return message_from_row(existing)
+    if rows:
+        # No ON CONFLICT: with the rooms locked, a taken offset or cid means something
+        # wrote without the lock, and the request fails (alone) on the constraint.
+        await batch.conn.execute(
+            _INSERT_MESSAGES, *(list(column) for column in zip(*rows, strict=True))
+        )
+    return results
+
+
+async def _stored_by_key(batch: Batch, drafts: Drafts) -> dict[tuple[str, str, str], StoredMessage]:
+    """The stored messages that drafts' idempotency keys name. Exact: the drafts' rooms are
+    locked, and earlier writes of this transaction are visible to it."""
+    keys = {key for draft, _ in drafts if (key := idempotency_key(draft)) is not None}
+    if not keys:
+        return {}
+    rooms, senders, cids = (list(part) for part in zip(*keys, strict=True))
+    rows = await batch.conn.fetch(_SELECT_BY_KEYS, rooms, senders, cids)
+    found = {}
+    for row in rows:
+        message = message_from_row(row)
+        key = idempotency_key(message)
+        assert key is not None, "the query matched on cid"
+        found[key] = message
+    return found
 
 
 async def insert_event(batch: Batch, event: TimelineEvent, data_json: str | None) -> TimelineEvent:
@@ -207,8 +232,31 @@ async def _transaction(conn: Conn, writes: list[Write]) -> list[object]:
             # Held to the commit: seq values become visible in the order they were given.
             await conn.execute("LOCK TABLE timeline IN EXCLUSIVE MODE")
         batch = Batch(conn, offsets)
-        outcomes = [await write.apply(batch) for write in writes]
+        outcomes = await _run(batch, writes)
         await batch.finish()
+    return outcomes
+
+
+async def _run(batch: Batch, writes: list[Write]) -> list[object]:
+    """Each write's result, in order; each run of consecutive appends is stored at once."""
+    outcomes: list[object] = []
+    start = 0
+    while start < len(writes):
+        end = start
+        while end < len(writes) and writes[end].drafts is not None:
+            end += 1
+        if end == start:
+            apply = writes[start].apply
+            assert apply is not None, "a write has drafts or apply"
+            outcomes.append(await apply(batch))
+            start += 1
+            continue
+        group = [write.drafts or [] for write in writes[start:end]]
+        stored = await insert_messages(batch, [row for drafts in group for row in drafts])
+        for drafts in group:
+            outcomes.append(stored[: len(drafts)])
+            del stored[: len(drafts)]
+        start = end
     return outcomes
 
 
