@@ -48,3 +48,13 @@ def test_lan_addresses_come_from_routes_and_skip_loopback_and_duplicates() -> No
     assert lan_addresses("192.168.1.5", routes.get) == ["192.168.1.5"]
     real = lan_addresses("0.0.0.0")  # this machine's, whatever they are: never loopback
     assert all(not address.startswith("127.") for address in real)
+
+
+def test_a_served_prototype_is_what_the_lan_qr_code_opens(tmp_path: Path) -> None:
+    served = load_settings(
+        {"host": "0.0.0.0", "data_dir": Path("lab-data"), "site": tmp_path}, environ={}
+    )
+    text = serve_banner(served, 8000, lan=lambda host: ["192.168.1.20"])
+    assert f"  Site:     http://127.0.0.1:8000/site/  ({tmp_path}, with a chat button)" in text
+    assert "  LAN:      http://192.168.1.20:8000/site/\n" in text
+    assert "  Check:    http://127.0.0.1:8000/check" in text

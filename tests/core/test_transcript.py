@@ -97,3 +97,10 @@ def test_markdown_escapes_what_people_typed() -> None:
 def test_an_unknown_delimiter_is_refused() -> None:
     with pytest.raises(ValueError, match="delimiter"):
         CsvFormat("\t")
+
+
+def test_why_someone_left_is_said_in_words() -> None:
+    leave = {**ENTRIES[0], "kind": "leave", "data": {"reason": "transport close"}}
+    assert row_of(leave, TZ)["text"] == "closed or left the page, or lost the network"
+    odd = {**ENTRIES[0], "kind": "leave", "data": {"reason": "something new"}}
+    assert row_of(odd, TZ)["text"] == "something new"

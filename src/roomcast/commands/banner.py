@@ -87,16 +87,22 @@ def serve_banner(
         f"  A room:   {base}/r/lobby?name=Ada",
         f'  Live:     {base}/live/<room>  (pages: <script src="{base}/live.js" defer>)',
         f"  Console:  {base}/console",
+        f"  Check:    {base}/check  (a tester's device, before the session)",
         f"  Health:   {base}/healthz",
         *(f"  {label + ':':<10}{base}{path}" for label, path in pages),
     ]
+    # With a prototype served, that is what testers (and the LAN QR code) should open.
+    landing = "/"
+    if settings.site is not None:
+        landing = "/site/"
+        lines.insert(1, f"  Site:     {base}/site/  ({settings.site}, with a chat button)")
     if console_password is not None:
         lines += [
             f"  Console password (shown only now): {console_password}",
             f"    change it with: roomcast admin set-password --data-dir {settings.data_dir}",
         ]
     if not settings.is_loopback:
-        urls = [f"http://{_url_host(address)}:{port}/" for address in lan(host)]
+        urls = [f"http://{_url_host(address)}:{port}{landing}" for address in lan(host)]
         lines += [f"  LAN:      {url}" for url in urls]
         if urls:
             lines += ["  Scan to open it on a phone on the same network:", _qr(urls[0])]

@@ -37,6 +37,17 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EVENT_TEXT = {"note": "text", "step": "step", "visibility": "state", "leave": "reason"}
 
 
+# Why a member left, as Socket.IO and the chat report it, in words for a transcript reader.
+_LEAVE_REASONS = {
+    "left": "left the room",
+    "transport close": "closed or left the page, or lost the network",
+    "transport error": "lost the network",
+    "ping timeout": "stopped answering (network lost or device asleep)",
+    "client namespace disconnect": "closed the chat",
+    "server shutting down": "the server restarted",
+}
+
+
 def iso_time(ts: int, tz: tzinfo) -> str:
     """ISO 8601 with milliseconds and the UTC offset, e.g. ``2026-11-22T10:02:03.120+01:00``."""
     return datetime.fromtimestamp(ts / 1000, tz).isoformat(timespec="milliseconds")
@@ -51,6 +62,8 @@ def row_of(entry: Mapping[str, Any], tz: tzinfo) -> dict[str, Any]:
         data = entry.get("data")
         key = _EVENT_TEXT.get(entry["kind"])
         text = data.get(key) if key and isinstance(data, dict) else None
+        if entry["kind"] == "leave" and isinstance(text, str):
+            text = _LEAVE_REASONS.get(text, text)
         offset, details = None, data
     return {
         "time": iso_time(entry["ts"], tz),
