@@ -95,7 +95,8 @@ def test_the_cli_writes_markdown_to_a_file_and_explains_a_wrong_folder(
     assert "**Note** by Facilitator: hesitated; then, found it" in text
 
     missing = roomcast_cli(session, "export", "nobody-here", "--data-dir", str(session.data_dir))
-    assert missing.returncode == 1 and "is --data-dir the server's data folder?" in missing.stderr
+    assert missing.returncode == 1
+    assert "is it the server's store (--data-dir, --store)?" in missing.stderr
     empty = roomcast_cli(session, "export", ROOM, "--data-dir", str(tmp_path / "nothing"))
     assert empty.returncode == 2 and "no Roomcast database" in empty.stderr
 

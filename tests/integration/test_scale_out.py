@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import requests
 from tests.conftest import RunningServer
 from tests.integration.chat_client import ChatClient
@@ -32,3 +36,27 @@ def test_two_servers_share_history_and_live_messages(
     finally:
         ada.close()
         bob.close()
+
+
+def test_a_room_on_postgresql_exports_and_the_banner_names_the_store(
+    server_factory: object, migrated_dsn: str, redis_server: str
+) -> None:
+    server: RunningServer = server_factory("--store", migrated_dsn, "--bus", redis_server)  # type: ignore[operator]
+    assert any("PostgreSQL at postgresql://" in line for line in server.output)
+    ada = ChatClient(server.url, "Ada", ["websocket"])
+    try:
+        ada.call("join", {"room": "sales"})
+        ada.send("sales", "kept in PostgreSQL")
+    finally:
+        ada.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "roomcast", "export", "sales", "--format", "json",
+         "--store", migrated_dsn],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    entries = json.loads(done.stdout)["entries"]
+    assert [(e["kind"], e["text"]) for e in entries][:2] == [
+        ("join", ""),
+        ("text", "kept in PostgreSQL"),
+    ]

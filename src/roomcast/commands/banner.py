@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import segno
 
 from roomcast import __version__
+from roomcast.adapters.urls import redact
 from roomcast.config import Settings
 
 __all__ = ["lan_addresses", "serve_banner"]
@@ -76,11 +77,14 @@ def serve_banner(
     host = settings.host
     shown = "127.0.0.1" if host in _WILDCARDS else host
     base = f"http://{_url_host(shown)}:{port}"
-    where = (
-        f"SQLite in {settings.data_dir}"
-        if settings.store == "sqlite"
-        else "memory (no history kept)"
-    )
+    if settings.store == "sqlite":
+        where = f"SQLite in {settings.data_dir}"
+    elif settings.store == "memory":
+        where = "memory (no history kept)"
+    else:
+        where = f"PostgreSQL at {redact(settings.store)}"
+    if settings.bus != "local":
+        where += f", shared with other nodes through {redact(settings.bus)}"
     lines = [
         f"Roomcast {__version__} is serving, history in {where}",
         f"  Chat:     {base}/",

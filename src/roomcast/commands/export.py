@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from roomcast.adapters.store.sqlite import SqliteStore
+from roomcast.adapters.urls import redact
+from roomcast.app import make_store
 from roomcast.config import Settings
 from roomcast.core.errors import ConfigError, NotFound
 from roomcast.core.validation import parse_room
@@ -23,18 +24,17 @@ __all__ = ["run_export"]
 async def _export(
     settings: Settings, room: str, fmt: ExportFormat, delimiter: str, out: BinaryIO
 ) -> None:
-    if settings.store != "sqlite":
+    if settings.store == "memory":
         raise ConfigError("a server run with --store memory keeps no record to export")
-    path = settings.data_dir / "roomcast.db"
-    if not path.exists():
+    if settings.store == "sqlite" and not (settings.data_dir / "roomcast.db").exists():
         raise ConfigError(f"--data-dir: there is no Roomcast database in {settings.data_dir}")
-    store = SqliteStore(path)
+    store = make_store(settings)
     await store.open()
     try:
         if await store.last_offset(room) == 0 and not await store.events(room, limit=1):
             raise NotFound(
-                f"room {room!r} has no messages or events in {settings.data_dir}; "
-                "is --data-dir the server's data folder?"
+                f"room {room!r} has no messages or events in {_where(settings)}; "
+                "is it the server's store (--data-dir, --store)?"
             )
         local = datetime.now().astimezone().tzinfo
         assert local is not None, "astimezone() always sets one"
@@ -42,6 +42,10 @@ async def _export(
             out.write(chunk.encode("utf-8"))
     finally:
         await store.close()
+
+
+def _where(settings: Settings) -> str:
+    return str(settings.data_dir) if settings.store == "sqlite" else redact(settings.store)
 
 
 def run_export(
