@@ -124,6 +124,8 @@ def test_the_button_opens_a_side_panel_on_a_desktop(
     page.screenshot(path=artifacts / "widget-desktop-open.png")
     page.get_by_test_id("widget-close").click()
     expect(panel).to_be_hidden()
+    # postMessage delivers on a later task: wait for the close event to land.
+    page.wait_for_function("window.__posted.length >= 3")
     posted = page.evaluate("window.__posted")
     assert [p["type"] for p in posted] == ["open", "message", "close"]
     assert posted[1]["message"]["text"] == "Hello from the desktop"
@@ -197,6 +199,9 @@ def test_tester_and_facilitator_chat_and_the_chat_follows_the_tester(
         [XSS, "Welcome! <b>Try</b> the checkout."]
     )
     assert page.locator("roomcast-widget img, roomcast-widget b").count() == 0
+    page.wait_for_function(
+        "window.__posted.some(p => p.message && p.message.text.startsWith('Welcome!'))"
+    )
     posted = page.evaluate("window.__posted")
     assert posted[-1]["type"] == "message"
     assert posted[-1]["message"]["text"] == "Welcome! <b>Try</b> the checkout."
