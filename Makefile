@@ -11,7 +11,7 @@ export UV_NO_PROGRESS := 1
 STATIC := src/roomcast/web/static
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs frontend/package.json
 
-.PHONY: run test lint fmt setup frontend conformance bench clean
+.PHONY: run test lint fmt setup frontend conformance bench clean fuzz-api
 
 run: setup
 	$(VENV)/bin/roomcast serve
@@ -86,3 +86,8 @@ bench: setup bench/node_modules/.package-lock.json bench/.venv/.installed
 
 clean:
 	rm -rf $(VENV) bench/.venv frontend/node_modules bench/node_modules $(STATIC)/*.js $(STATIC)/*.css
+
+# The HTTP API against its OpenAPI document with many generated requests (make test runs 15
+# per operation); see docs/topics/reliability.md.
+fuzz-api: setup
+	ROOMCAST_FUZZ_EXAMPLES=500 $(PY) -m pytest -q -s tests/integration/test_api_fuzz.py

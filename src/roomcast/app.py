@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from roomcast.adapters.bus import LocalBus, RedisBus
@@ -31,7 +31,7 @@ from roomcast.transport.chat_namespace import ChatNamespace
 from roomcast.transport.console_pages import console_routes
 from roomcast.transport.engine_server import EngineServer
 from roomcast.transport.exports import console_export
-from roomcast.transport.http_api import API_PREFIX, create_api
+from roomcast.transport.http_api import API_PREFIX, api_not_found, create_api
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.pages import page_routes
 from roomcast.transport.rooms import RoomService
@@ -212,5 +212,11 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     if settings.site is not None:
         tag = None if settings.no_inject else widget_tag(settings.site_room)
         routes += site_routes(SiteFolder(settings.site), tag)
-    pages = Starlette(routes=routes, lifespan=lifespan)
+    async def not_found(request: Request, exc: Exception) -> Response:
+        # A path the API's mount cannot take (a newline in it, say) still answers in its shape.
+        if request.url.path.startswith(API_PREFIX + "/"):
+            return await api_not_found(request, exc)
+        return PlainTextResponse("Not Found", status_code=404)
+
+    pages = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
     return RoomcastApp(settings, store, bus, rooms, sio, chat, engine, pages, console_auth)

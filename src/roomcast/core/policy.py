@@ -15,6 +15,7 @@ from typing import Any
 from roomcast.core.errors import BadRequest
 
 __all__ = [
+    "DURATION_PATTERN",
     "MAX_KEEP_FOR",
     "RoomPolicy",
     "parse_duration",
@@ -24,6 +25,9 @@ __all__ = [
 
 MAX_KEEP_FOR = 100 * 365 * 86_400  # a century, in seconds: "forever" is null
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*")
+# The durations the OpenAPI document promises to accept: a subset of what _DURATION parses
+# (no zero, at most three digits before a unit), so that every one of them is accepted.
+DURATION_PATTERN = "^ *0*[1-9][0-9]{0,2}(\\.[0-9]+)? *(ms|s|m|h|d|w)? *$"
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
 
@@ -78,6 +82,8 @@ def parse_policy(payload: Any, current: RoomPolicy = DEFAULT_POLICY) -> RoomPoli
     if not isinstance(client_posts, bool):
         raise BadRequest("client_posts must be true or false")
     keep_last = payload.get("keep_last", current.keep_last)
+    if isinstance(keep_last, float) and keep_last.is_integer():
+        keep_last = int(keep_last)  # JSON has one number type: 100.0 is 100
     if keep_last is not None and (
         isinstance(keep_last, bool) or not isinstance(keep_last, int) or not 1 <= keep_last < 2**53
     ):

@@ -36,7 +36,7 @@ from roomcast.transport.exports import transcript_response
 from roomcast.transport.openapi import openapi_document
 from roomcast.transport.rooms import RoomService
 
-__all__ = ["API_PREFIX", "create_api"]
+__all__ = ["API_PREFIX", "api_not_found", "create_api"]
 
 API_PREFIX = "/api/v1"
 _PUBLISH_FIELDS = frozenset({"text", "data", "cid", "name"})
@@ -69,12 +69,19 @@ def _mapped(endpoint: Endpoint) -> Endpoint:
     return guarded
 
 
+async def api_not_found(request: Request, exc: Exception) -> Response:
+    """A 404 in the API's error shape, for paths under the API's prefix that no route takes."""
+    return await _http_error(request, exc)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     # Unknown paths and wrong methods under /api/v1 answer in the API's error shape too.
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if status == 405:
         error: RoomcastError = BadRequest(f"{request.method} is not allowed on {request.url.path}")
-        return JSONResponse({"ok": False, "error": error.to_wire()}, status_code=405)
+        # Starlette names the allowed methods in the exception; RFC 9110 wants them sent.
+        allow = (exc.headers or {}) if isinstance(exc, HTTPException) else {}
+        return JSONResponse({"ok": False, "error": error.to_wire()}, 405, headers=dict(allow))
     return _error_response(
         NotFound(f"no API route {request.url.path}; see {API_PREFIX}/openapi.json")
     )
@@ -100,6 +107,17 @@ def _query_int(request: Request, name: str, low: int, high: int) -> int | None:
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}")
     return int(raw)
+
+
+def _resource(path: str, **endpoints: Endpoint) -> Route:
+    """One route for every method of ``path``, so a 405 names all of them in ``Allow``."""
+    mapped = {method: _mapped(endpoint) for method, endpoint in endpoints.items()}
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await mapped[method](request)
+
+    return Route(path, dispatch, methods=list(endpoints))
 
 
 def create_api(
@@ -186,10 +204,8 @@ def create_api(
 
     routes = [
         Route("/rooms", _mapped(list_rooms), methods=["GET"]),
-        Route("/rooms/{room}", _mapped(get_room), methods=["GET"]),
-        Route("/rooms/{room}", _mapped(put_room), methods=["PUT"]),
-        Route("/rooms/{room}/messages", _mapped(get_messages), methods=["GET"]),
-        Route("/rooms/{room}/messages", _mapped(post_message), methods=["POST"]),
+        _resource("/rooms/{room}", GET=get_room, PUT=put_room),
+        _resource("/rooms/{room}/messages", GET=get_messages, POST=post_message),
         Route("/rooms/{room}/transcript", _mapped(get_transcript), methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]

@@ -10,6 +10,8 @@ import functools
 from typing import Any
 
 from roomcast import __version__
+from roomcast.core.policy import DURATION_PATTERN, MAX_KEEP_FOR
+from roomcast.core.validation import MAX_CID, MAX_HISTORY_LIMIT, MAX_NAME, Limits
 
 __all__ = ["openapi_document"]
 
@@ -52,13 +54,34 @@ _ROOM = {
 }
 
 
-def _query(name: str, description: str, minimum: int) -> dict[str, Any]:
+def _query(name: str, description: str, minimum: int, maximum: int) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
         "required": False,
         "description": description,
-        "schema": {"type": "integer", "minimum": minimum},
+        "schema": {"type": "integer", "minimum": minimum, "maximum": maximum},
+    }
+
+
+# Not blank as Python's str.isspace() sees it, which is what the server checks.
+_NOT_BLANK = "[^\\s\\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+# Names may not hold control characters (other than whitespace, which is folded).
+_NO_CONTROL = "^[^\\x00-\\x08\\x0e-\\x1b\\x7f-\\x84\\x86-\\x9f]*$"
+
+
+def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _text(max_length: int, description: str, *, name: bool = False) -> dict[str, Any]:
+    patterns = [{"pattern": _NOT_BLANK}, *([{"pattern": _NO_CONTROL}] if name else [])]
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max_length,
+        "allOf": patterns,
+        "description": description,
     }
 
 
@@ -91,12 +114,17 @@ _SCHEMAS: dict[str, Any] = {
             "keep_last": {
                 "type": ["integer", "null"],
                 "minimum": 1,
+                "maximum": 2**53 - 1,
                 "description": "Keep only the newest N messages (null: all).",
             },
             "keep_for": {
-                "type": ["number", "string", "null"],
                 "description": "Keep only messages younger than this many seconds, or a "
                 "text like '2h' (null: forever). Answers give seconds.",
+                "anyOf": [
+                    {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_KEEP_FOR},
+                    {"type": "string", "pattern": DURATION_PATTERN},
+                    {"type": "null"},
+                ],
             },
         },
     },
@@ -123,16 +151,24 @@ _SCHEMAS: dict[str, Any] = {
     "Publish": {
         "type": "object",
         "additionalProperties": False,
-        "description": "Give text or data (any JSON).",
+        "description": "Give text or data (any JSON but null), or both; null is as absent.",
+        "anyOf": [
+            {"required": ["text"], "properties": {"text": {"type": "string"}}},
+            {"required": ["data"], "properties": {"data": {"not": {"type": "null"}}}},
+        ],
         "properties": {
-            "text": {"type": "string"},
+            "text": _or_null(_text(Limits().max_text, "The message's text (up to --max-text).")),
             "data": {},
-            "cid": {
-                "type": "string",
-                "description": "Your id for the message: a retry with the same cid returns "
-                "the stored message instead of a second one.",
-            },
-            "name": {"type": "string", "description": "Sender name shown; default: the key's."},
+            "cid": _or_null(
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_CID,
+                    "description": "Your id for the message: a retry with the same cid "
+                    "returns the stored message instead of a second one.",
+                }
+            ),
+            "name": _or_null(_text(MAX_NAME, "Sender name shown; default: the key's.", name=True)),
         },
     },
     "Room": {
@@ -230,7 +266,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _ok("The room with its new policy.", "Room"),
-                        **_errors(400, 401, 413, 503),
+                        **_errors(400, 401, 404, 413, 503),
                     },
                 },
             },
@@ -241,9 +277,9 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Messages in offset order: after `since`, before `before`, "
                     "else the newest.",
                     "parameters": [
-                        _query("since", "Only messages with a greater offset.", 0),
-                        _query("before", "Only messages with a smaller offset.", 0),
-                        _query("limit", "At most this many (1-200).", 1),
+                        _query("since", "Only messages with a greater offset.", 0, 2**53),
+                        _query("before", "Only messages with a smaller offset.", 0, 2**53),
+                        _query("limit", "At most this many (1-200).", 1, MAX_HISTORY_LIMIT),
                     ],
                     "responses": {
                         "200": _ok("A page of messages.", "MessagePage"),
@@ -260,7 +296,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": _ok("Stored and sent; the message as members get it.", "Published"),
-                        **_errors(400, 401, 413, 503),
+                        **_errors(400, 401, 404, 413, 503),
                     },
                 },
             },
@@ -296,7 +332,7 @@ def openapi_document() -> dict[str, Any]:
                                 "text/markdown": {"schema": {"type": "string"}},
                             },
                         },
-                        **_errors(400, 401, 503),
+                        **_errors(400, 401, 404, 503),
                     },
                 },
             },
