@@ -79,6 +79,9 @@ class Scenario:
     derive: Callable[[dict[str, Any]], None] = lambda run: None
     peers: tuple[str, ...] = ()  # empty: every peer
     server: dict[str, list[str]] = field(default_factory=dict)  # per-peer command override
+    # False: server and generator are not pinned to a CPU each (a server of several
+    # processes needs both cores; it then competes with the generator for them).
+    pinned: bool = True
 
 
 def _rss_per_connection(run: dict[str, Any]) -> None:
@@ -92,6 +95,8 @@ def _cost_per_delivery(run: dict[str, Any]) -> None:
     if run.get("deliveries") and run.get("server_cpu_s"):
         run["server_us_per_delivery"] = 1e6 * run["server_cpu_s"] / run["deliveries"]
 
+
+WORKERS = [PYTHON, str(BENCH / "peers" / "roomcast_workers.py")]
 
 DELIVERIES = Metric("deliveries_per_s", "deliveries/s", "/s", higher_is_better=True)
 COST = Metric("server_us_per_delivery", "server CPU per delivery", "us", False, digits=2)
@@ -183,6 +188,24 @@ SCENARIOS: dict[str, Scenario] = {
             peers=("roomcast",),
             server={"roomcast": [PYTHON, str(BENCH / "peers" / "roomcast_chat.py"), "0"]},
         ),
+        Scenario(
+            "workers",
+            "roomcast serve --workers 1 vs 2: chat fan-out through SQLite and Redis, one room",
+            "fanout_chat.cjs",
+            # 256 broadcasts in flight: enough that the store's commit time does not set the pace.
+            cases={"1000 receivers": ["--receivers", "1000", "--window", "256", "--seconds", "4"]},
+            quick_cases={
+                "1000 receivers": ["--receivers", "1000", "--window", "256", "--seconds", "2"]
+            },
+            metrics=(DELIVERIES, COST),
+            derive=_cost_per_delivery,
+            peers=("roomcast-1-worker", "roomcast-2-workers"),
+            server={
+                "roomcast-1-worker": [*WORKERS, "1"],
+                "roomcast-2-workers": [*WORKERS, "2"],
+            },
+            pinned=False,
+        ),
     )
 }  # fmt: skip
 
@@ -202,13 +225,43 @@ def _raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def _family(pid: int) -> list[int]:
+    """``pid`` and its descendants: a server of several processes is measured whole."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:  # it ended meanwhile
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    total = 0.0
+    for member in _family(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    return total
 
 
 def _rss_kib(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KIB
+    total = 0
+    for member in _family(pid):
+        try:
+            total += int(Path(f"/proc/{member}/statm").read_text().split()[1]) * PAGE_KIB
+        except OSError:
+            continue
+    return total
 
 
 def _pinned(cpu: int, command: list[str]) -> list[str]:
@@ -227,12 +280,16 @@ def run_once(
     script: str,
     script_args: list[str],
     profile: Path | None = None,
+    pinned: bool = True,
 ) -> dict[str, Any]:
     """Start the server, run one load generator against it, return what both measured."""
     if profile is not None:
         server_command = _profiled(server_command, profile)
     server = subprocess.Popen(
-        _pinned(0, server_command), stdout=subprocess.PIPE, text=True, preexec_fn=_raise_fd_limit
+        _pinned(0, server_command) if pinned else server_command,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_raise_fd_limit,
     )
     try:
         assert server.stdout is not None
@@ -242,8 +299,9 @@ def run_once(
         if not line.startswith("READY"):
             raise RuntimeError(f"{server_command} did not start: {line!r}")
         port = line.split()[1]
+        generator = ["node", str(BENCH / "scenarios" / script), "--port", port, *script_args]
         loadgen = subprocess.Popen(
-            _pinned(1, ["node", str(BENCH / "scenarios" / script), "--port", port, *script_args]),
+            _pinned(1, generator) if pinned else generator,
             stdout=subprocess.PIPE,
             text=True,
             preexec_fn=_raise_fd_limit,
@@ -416,18 +474,21 @@ def main() -> int:
         scenario = SCENARIOS[name]
         cases = scenario.quick_cases if args.quick else scenario.cases
         these = [peer for peer in peers if not scenario.peers or peer in scenario.peers]
+        # Variants of Roomcast that only this scenario runs (e.g. --workers 1 and 2).
+        if "roomcast" in peers:
+            these += [peer for peer in scenario.peers if peer not in PEERS]
         results["scenarios"][name] = {}
         for case, script_args in cases.items():
             running = [p for p in these if case not in SKIPPED.get(p, (set(), ""))[0]]
             by_peer: dict[str, list[dict[str, Any]]] = {peer: [] for peer in running}
             for _ in range(runs):
                 for peer in running:
-                    command = scenario.server.get(peer, PEERS[peer])
+                    command = scenario.server.get(peer) or PEERS[peer]
                     profile = None
                     if args.profile and peer == "roomcast":
                         slug = case.replace(",", "").replace(" ", "-")
                         profile = BENCH / "results" / f"{stamp}-{name}-{slug}-roomcast.txt"
-                    run = run_once(command, scenario.script, script_args, profile)
+                    run = run_once(command, scenario.script, script_args, profile, scenario.pinned)
                     scenario.derive(run)
                     run.update(peer=peer, case=case)
                     by_peer[peer].append(run)

@@ -103,7 +103,10 @@ def test_every_setting_has_a_working_env_var() -> None:
     for name, kind in TYPES.items():
         if kind is str:
             continue  # host, store and log_level are checked one by one above
-        settings = load_settings(environ={env_var(name): samples[kind]})
+        environ = {env_var(name): samples[kind]}
+        if name == "workers":  # several workers need a shared bus
+            environ["ROOMCAST_BUS"] = "redis://127.0.0.1:6379/0"
+        settings = load_settings(environ=environ)
         value = getattr(settings, name)
         assert value != getattr(Settings(), name), name
         assert isinstance(value, tuple if kind == tuple[str, ...] else kind), name
@@ -337,3 +340,14 @@ def test_a_refused_url_is_shown_without_its_password() -> None:
         load_settings({"store": "postgresq://ada:hunter2@db/x"}, environ={})
     assert "hunter2" not in caught.value.message
     assert "ada:***@db" in caught.value.message
+
+
+def test_several_workers_need_a_shared_bus_and_store() -> None:
+    with pytest.raises(ConfigError, match=r"--workers 2 needs a bus .* --bus redis://"):
+        load_settings({"workers": 2})
+    with pytest.raises(ConfigError, match="--store sqlite"):
+        load_settings({"workers": 2, "bus": "redis://127.0.0.1:6379/0", "store": "memory"})
+    with pytest.raises(ConfigError, match="--workers must be at least 1"):
+        load_settings({"workers": 0})
+    shared = load_settings({"workers": 4, "bus": "redis://127.0.0.1:6379/0"})
+    assert (shared.workers, shared.store) == (4, "sqlite")

@@ -243,8 +243,9 @@ class LeanSocket {
   }
 }
 
-// Like open(), on a LeanSocket: connects, joins `rooms` (acks awaited), resolves with it.
-function openLean(port, rooms, timeoutMs = 30000) {
+// Like open(), on a LeanSocket: connects (with `auth`, if given), joins `rooms` (acks
+// awaited), resolves with it.
+function openLean(port, rooms, timeoutMs = 30000, auth = null) {
   return new Promise((resolve, reject) => {
     const socket = net.connect({
       host: "127.0.0.1",
@@ -281,7 +282,7 @@ function openLean(port, rooms, timeoutMs = 30000) {
       const c1 = end - start > 1 ? data[start + 1] : 0;
       if (stage === 0 && c0 === 0x30) {
         stage = 1;
-        lean.send("40");
+        lean.send(auth === null ? "40" : `40${JSON.stringify(auth)}`);
       } else if (stage === 1 && c0 === 0x34 && c1 === 0x30) {
         stage = 2;
         if (pending === 0) return done();

@@ -5,6 +5,7 @@
 // transient code (unavailable, rate_limited); both are retried with a growing delay.
 
 import { io } from "socket.io-client";
+import { TRANSPORTS } from "./transports.js";
 
 /** An error answer or a missing answer (code "timeout" / "disconnected") to a request. */
 export class RequestError extends Error {
@@ -23,7 +24,8 @@ export class Connection {
    * origin when the page comes from elsewhere (the chat widget); the page's own by default.
    */
   constructor(auth, server = null) {
-    this.socket = server ? io(server, { auth }) : io({ auth });
+    const options = { ...TRANSPORTS, auth };
+    this.socket = server ? io(server, options) : io(options);
     // A hook for browser tests, e.g. window.roomcast.socket.io.engine.close() cuts the network.
     // Only on our own pages: the widget leaves the globals of the page it is on alone.
     if (!server) window.roomcast = { socket: this.socket };

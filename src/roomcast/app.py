@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -147,6 +148,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             "store": "ok" if store_ok else "failing",
             "bus": "ok" if bus_ok else "failing",
             "connections": len(engine.sessions),
+            "pid": os.getpid(),  # which worker answered, with --workers
         }
 
     metrics.watch(

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
-import signal
-import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from roomcast import __version__
-from roomcast.app import SOCKET_PATH, RoomcastApp, create_app
+from roomcast.app import create_app
 from roomcast.commands.admin import run_set_password
 from roomcast.commands.banner import serve_banner
 from roomcast.commands.export import run_export
@@ -33,15 +30,16 @@ from roomcast.config import (
     show_default,
     type_of,
 )
+from roomcast.console_auth import ConsoleAuth
 from roomcast.core.errors import ConfigError, RoomcastError
 from roomcast.core.transcript import DELIMITERS
 from roomcast.demos.cloud import cloud_producer
 from roomcast.demos.numbers import numbers_producer
-from roomcast.gc_tuning import tune_gc_for_connections
+from roomcast.links import link_secret
 from roomcast.producers import Producer
+from roomcast.serving import bind, run_server
 from roomcast.timeline import EXPORT_FORMATS
-from roomcast.transport.fast_upgrade import engine_http_protocol
-from roomcast.transport.ws_protocol import FramedWebSocketProtocol
+from roomcast.workers import Supervisor
 
 __all__ = ["main"]
 
@@ -309,34 +307,6 @@ def _demo(name: str, every: float, settings: Settings) -> int:
     return serve(settings, [made], [("Demo", f"/demo/{name}")])
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, telling Roomcast's clients to reconnect before it drains."""
-
-    roomcast: RoomcastApp | None = None
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if self.roomcast is not None:
-            self.roomcast.begin_shutdown()
-        await super().shutdown(sockets)
-
-
-def _bind(settings: Settings) -> socket.socket:
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((settings.host, settings.port))
-    except OSError as error:
-        sock.close()
-        raise ConfigError(
-            f"cannot listen on {settings.host}:{settings.port} ({error.strerror}); "
-            "choose another --port or stop what is using it"
-        ) from None
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
-
-
 def serve(
     settings: Settings,
     producers: Sequence[Producer] = (),
@@ -345,37 +315,24 @@ def serve(
     """Run the server until interrupted; returns the process exit code.
 
     ``producers`` start with it besides ``--producer``'s; ``pages`` are ``(label, path)``
-    lines added to the banner.
+    lines added to the banner. With ``--workers`` above 1, worker processes serve and this
+    one supervises them.
     """
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.workers > 1:
+        return _serve_workers(settings, producers, pages)
     try:
         app = create_app(settings, producers)
     except ConfigError as error:
         print(f"roomcast: error: {error.message}", file=sys.stderr)
         return 2
     try:
-        sock = _bind(settings)
+        sock = bind(settings)
     except ConfigError as error:
         print(f"roomcast: error: {error.message}", file=sys.stderr)
         return 1
-    config = uvicorn.Config(
-        app,
-        log_level=settings.log_level,
-        ws_max_size=settings.max_payload,
-        ws_ping_interval=None,  # Engine.IO has its own heartbeat
-        # A broadcast is framed once for every subscriber; per-connection compression
-        # would redo it for each (socket.io turns it off by default too).
-        ws_per_message_deflate=False,
-        ws=FramedWebSocketProtocol,
-        # New Engine.IO WebSocket sessions skip ASGI: less memory and time per connection.
-        http=engine_http_protocol({SOCKET_PATH: app.engine}),
-        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
-        server_header=False,
-        access_log=False,
-        lifespan="on",
-    )
     try:
         # The first start makes the console's password; the banner shows it this once.
         console_password = app.console_auth.ensure_password()
@@ -383,23 +340,59 @@ def serve(
         sock.close()
         print(f"roomcast: error: {error.message}", file=sys.stderr)
         return 2
-    server = _Server(config)
-    server.roomcast = app
-    tune_gc_for_connections()
     port = sock.getsockname()[1]
     print(serve_banner(settings, port, pages, console_password=console_password), flush=True)
-    # After its graceful shutdown uvicorn re-raises the signal that stopped it: Ctrl+C would
-    # end in a KeyboardInterrupt traceback and SIGTERM in death by signal. Both end here.
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    return run_server(settings, app, sock)
+
+
+def _serve_workers(
+    settings: Settings, producers: Sequence[Producer], pages: Sequence[tuple[str, str]]
+) -> int:
+    """Start ``--workers`` processes on one port, print the banner once all serve, supervise."""
     try:
-        # uvicorn's own runner: its loop factory picks uvloop, which also sets TCP_NODELAY
-        # on every connection (plain asyncio does not, and Nagle then delays small frames).
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
+        # Held, not listening, so that port 0 names one port for every worker and nothing
+        # else takes it while a worker restarts.
+        reserved = bind(settings, reuse_port=True, listen=False)
+    except ConfigError as error:
+        print(f"roomcast: error: {error.message}", file=sys.stderr)
+        return 1
+    try:
+        # Made once here, before the workers could race to make them.
+        link_secret(settings.data_dir)
+        console_password = ConsoleAuth(
+            settings.data_dir, lambda: link_secret(settings.data_dir)
+        ).ensure_password()
+    except ConfigError as error:
+        reserved.close()
+        print(f"roomcast: error: {error.message}", file=sys.stderr)
+        return 2
+    port = reserved.getsockname()[1]
+
+    def work(index: int, started: Callable[[], None]) -> int:
+        reserved.close()
+        # Producers run in the first worker only: in each they would publish N times.
+        mine = settings if index == 0 else dataclasses.replace(settings, producer=())
+        try:
+            app = create_app(mine, producers if index == 0 else ())
+            sock = bind(settings, port=port, reuse_port=True)
+        except ConfigError as error:
+            print(f"roomcast: error: {error.message}", file=sys.stderr)
+            return 2
+        return run_server(mine, app, sock, on_started=started)
+
+    supervisor = Supervisor(settings.workers, work, grace=settings.shutdown_grace)
+    failed = supervisor.start()
+    if failed:
+        reserved.close()
+        return failed
+    banner = serve_banner(
+        settings, port, pages, console_password=console_password, workers=supervisor.pids
+    )
+    print(banner, flush=True)
+    try:
+        return supervisor.run()
     finally:
-        signal.signal(signal.SIGTERM, previous)
-    return 0 if server.started else 1
+        reserved.close()
 
 
 if __name__ == "__main__":

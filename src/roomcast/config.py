@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +116,13 @@ class Settings:
     site_room: str = _setting(
         "lab", "Room of the chat button on --site pages when the tester's link names none."
     )
+    workers: int = _setting(
+        1,
+        "Server processes sharing the port, to use more cores (Linux; e.g. the number of "
+        "cores). More than 1 needs --bus redis://... and --store sqlite or a PostgreSQL URL; "
+        "see docs/topics/scaling.md.",
+        minimum=1,
+    )
     shutdown_grace: float = _setting(
         5.0, "Seconds to finish in-flight work on shutdown.", minimum=0
     )
@@ -137,6 +145,8 @@ class Settings:
             )
         if self.bus != "local" and not self.bus.startswith(_REDIS):
             raise ConfigError(f"--bus must be 'local' or a redis:// URL, not {redact(self.bus)!r}")
+        if self.workers > 1:
+            self._check_workers()
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError(
                 f"--log-level must be debug, info, warning or error, not {self.log_level!r}"
@@ -149,6 +159,23 @@ class Settings:
         for origin in self.origins:
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ConfigError(f"--origins: {origin!r} is not an origin like https://host:port")
+
+    def _check_workers(self) -> None:
+        # Workers share no memory: live messages must cross processes, and history must be
+        # one store they all see. A bus relaying between processes would be a second,
+        # lesser Redis, and the one machine's setup would then differ from the many.
+        if self.bus == "local":
+            raise ConfigError(
+                f"--workers {self.workers} needs a bus shared by the worker processes: add "
+                "--bus redis://127.0.0.1:6379/0 (a Redis server; see docs/topics/scaling.md)"
+            )
+        if self.store == "memory":
+            raise ConfigError(
+                f"--workers {self.workers} needs one history for every worker: use --store "
+                "sqlite (the default) or a PostgreSQL URL, not 'memory'"
+            )
+        if not hasattr(socket, "SO_REUSEPORT"):
+            raise ConfigError("--workers above 1 needs SO_REUSEPORT, which this system lacks")
 
     @property
     def is_loopback(self) -> bool:

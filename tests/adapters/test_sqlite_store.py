@@ -275,3 +275,52 @@ async def test_close_commits_pending_writes_then_refuses(path: Path) -> None:
 async def test_calls_before_open_are_refused(path: Path) -> None:
     with pytest.raises(Unavailable, match="not open"):
         await SqliteStore(path).last_offset("lobby")
+
+
+# Run by each of two processes: waves of concurrent appends, so each process commits many
+# batches while the other appends between them (as `roomcast serve --workers 2` does).
+_WRITER = """
+import asyncio, sys
+from pathlib import Path
+from roomcast.adapters.store import SqliteStore
+from roomcast.ports import MessageDraft, Sender
+
+async def main(path, name):
+    store = SqliteStore(Path(path), busy_timeout=30.0)
+    await store.open()
+    me = Sender("u-" + name, name)
+    for wave in range(20):
+        drafts = [
+            MessageDraft("shared", "text", 0, me, f"{name}-{wave}-{i}", cid=f"{wave}-{i}")
+            for i in range(15)
+        ]
+        await asyncio.gather(*map(store.append, drafts))
+    await store.close()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_two_processes_appending_to_one_room_keep_offsets_gapless(path: Path) -> None:
+    import sys
+
+    writers = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", _WRITER, str(path), name)
+        for name in ("ada", "bob")
+    ]
+    for writer in writers:
+        assert await asyncio.wait_for(writer.wait(), 120) == 0
+    reader = SqliteStore(path)
+    await reader.open()
+    try:
+        stored = await reader.read("shared", since=0, limit=1000)
+        assert [m.offset for m in stored] == list(range(1, 601))
+        assert await reader.last_offset("shared") == 600
+        senders = {m.sender.name for m in stored if m.sender is not None}
+        assert senders == {"ada", "bob"}
+        # Each process's own messages keep the order it appended them in.
+        for name in senders:
+            mine = [m.text for m in stored if m.sender is not None and m.sender.name == name]
+            assert mine == [f"{name}-{wave}-{i}" for wave in range(20) for i in range(15)]
+    finally:
+        await reader.close()

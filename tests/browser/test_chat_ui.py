@@ -154,3 +154,43 @@ def test_phone_viewport_screenshot(
     assert path.stat().st_size > 10_000
     width = ada.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing overflows sideways on a phone
+
+
+# A WebSocket that fails as one refused by a proxy does: an error, then a close.
+BLOCKED_WEBSOCKET = """
+window.WebSocket = class {
+  constructor() {
+    this.readyState = 0;
+    setTimeout(() => {
+      this.readyState = 3;
+      if (this.onerror) this.onerror(new Event("error"));
+      if (this.onclose) this.onclose({ code: 1006, reason: "" });
+    }, 10);
+  }
+  send() {}
+  close() {}
+};
+"""
+
+
+def test_websocket_first_and_long_polling_when_websocket_fails(
+    browser: Browser, server: RunningServer, page_errors: PageErrors
+) -> None:
+    # WebSocket from the first request: no polling request that a non-sticky balancer
+    # could send to another node.
+    ada = open_room(browser, server, "transports", "Ada", DESKTOP, page_errors)
+    assert ada.evaluate("window.roomcast.socket.io.engine.transport.name") == "websocket"
+    polled = ada.evaluate(
+        "performance.getEntriesByType('resource').filter(e => e.name.includes('polling')).length"
+    )
+    assert polled == 0
+    # A browser (or proxy) where WebSocket fails falls back to long-polling.
+    context = browser.new_context(**DESKTOP)
+    context.add_init_script(BLOCKED_WEBSOCKET)
+    bob = page_errors.watch(context.new_page())
+    bob.goto(f"{server.url}/r/transports?name=Bob")
+    expect(bob.get_by_test_id("connection-status")).to_have_attribute("data-status", "connected")
+    assert bob.evaluate("window.roomcast.socket.io.engine.transport.name") == "polling"
+    send(bob, "sent by long-polling")
+    expect(ada.get_by_test_id("message-text").last).to_have_text("sent by long-polling")
+    assert page_errors.errors == []

@@ -58,3 +58,9 @@ def test_a_served_prototype_is_what_the_lan_qr_code_opens(tmp_path: Path) -> Non
     assert f"  Site:     http://127.0.0.1:8000/site/  ({tmp_path}, with a chat button)" in text
     assert "  LAN:      http://192.168.1.20:8000/site/\n" in text
     assert "  Check:    http://127.0.0.1:8000/check" in text
+
+
+def test_several_workers_are_counted_with_their_pids() -> None:
+    text = serve_banner(settings("127.0.0.1"), 8000, workers=[101, 102])
+    assert "  Workers:  2 processes share port 8000 (pids 101, 102)\n" in text
+    assert "Workers" not in serve_banner(settings("127.0.0.1"), 8000)

@@ -2,13 +2,14 @@
 // every message handed on once and in order, the room's last messages on (re)join.
 
 import { io } from "socket.io-client";
+import { TRANSPORTS } from "../transports.js";
 
 export class Feed {
   /** `server` is the Roomcast origin, e.g. "http://host:8000". */
   constructor(server, name = "live") {
     this.server = server;
     this.rooms = new Map(); // room -> {offset, listeners: Set}
-    this.socket = io(server, { auth: { name }, path: "/socket.io/" });
+    this.socket = io(server, { ...TRANSPORTS, auth: { name }, path: "/socket.io/" });
     this.socket.on("connect", () => {
       // After Socket.IO's own recovery the server has replayed what we missed.
       if (!this.socket.recovered) for (const room of this.rooms.keys()) this.join(room);

@@ -71,9 +71,13 @@ def serve_banner(
     pages: Sequence[tuple[str, str]] = (),
     *,
     console_password: str | None = None,
+    workers: Sequence[int] = (),
     lan: Callable[[str], list[str]] = lan_addresses,
 ) -> str:
-    """The start-up text; ``console_password`` is shown when it was just made."""
+    """The start-up text; ``console_password`` is shown when it was just made.
+
+    ``workers`` are the pids of the worker processes, when more than one serves.
+    """
     host = settings.host
     shown = "127.0.0.1" if host in _WILDCARDS else host
     base = f"http://{_url_host(shown)}:{port}"
@@ -95,6 +99,9 @@ def serve_banner(
         f"  Health:   {base}/healthz",
         *(f"  {label + ':':<10}{base}{path}" for label, path in pages),
     ]
+    if len(workers) > 1:
+        pids = ", ".join(map(str, workers))
+        lines.insert(1, f"  Workers:  {len(workers)} processes share port {port} (pids {pids})")
     # With a prototype served, that is what testers (and the LAN QR code) should open.
     landing = "/"
     if settings.site is not None:
