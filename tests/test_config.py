@@ -103,7 +103,10 @@ def test_every_setting_has_a_working_env_var() -> None:
     for name, kind in TYPES.items():
         if kind is str:
             continue  # host, store and log_level are checked one by one above
-        settings = load_settings(environ={env_var(name): samples[kind]})
+        environ = {env_var(name): samples[kind]}
+        if name == "heartbeat":  # the TTL must stay longer than the heartbeat
+            environ[env_var("node_ttl")] = "9999"
+        settings = load_settings(environ=environ)
         value = getattr(settings, name)
         assert value != getattr(Settings(), name), name
         assert isinstance(value, tuple if kind == tuple[str, ...] else kind), name
@@ -337,3 +340,8 @@ def test_a_refused_url_is_shown_without_its_password() -> None:
         load_settings({"store": "postgresq://ada:hunter2@db/x"}, environ={})
     assert "hunter2" not in caught.value.message
     assert "ada:***@db" in caught.value.message
+
+
+def test_node_ttl_must_be_longer_than_the_heartbeat() -> None:
+    with pytest.raises(ConfigError, match="--node-ttl"):
+        load_settings(environ={"ROOMCAST_HEARTBEAT": "3", "ROOMCAST_NODE_TTL": "3"})

@@ -123,6 +123,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         canned=CannedReplies(settings.data_dir),
         # With a prototype served, the console's links open it (its widget joins as told).
         link_page=None if settings.site is None else "/site/",
+        heartbeat=settings.heartbeat,
+        node_ttl=settings.node_ttl,
     )
     sio.register("/", chat)
     engine = EngineServer(
