@@ -15,8 +15,9 @@ What it guarantees (docs/topics/scaling.md says the same for operators):
 - While Redis is down, or this process's subscriber connection is, publications made
   elsewhere are *not* delivered here and are not replayed later: Redis pub/sub keeps
   nothing. The subscriber reconnects with back-off (logged), subscribes again and
-  ``healthy`` turns true again. Messages themselves are stored before they are published,
-  so clients get what they missed from the store when they join again with their offset.
+  ``healthy`` turns true again and the ``on_recovered`` listeners are called: messages are
+  stored before they are published, so the server catches up from the store
+  (transport/catch_up.py), and clients that join again with their offset get them too.
 
 One connection subscribes for the whole process; publishing uses another.
 """
