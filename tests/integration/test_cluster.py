@@ -23,6 +23,8 @@ import requests
 from tests.conftest import OwnRedis, RunningServer
 from tests.integration.chat_client import ChatClient
 from tests.integration.test_chat_js_client import NODE_MODULES, SCENARIOS
+from tests.integration.test_console_events import connect_console, events_of
+from tests.integration.test_http_api import roomcast_cli
 
 HEARTBEAT, TTL = 0.5, 2.0  # fast liveness for the tests: --heartbeat and --node-ttl
 
@@ -251,3 +253,39 @@ def test_a_redis_outage_keeps_local_delivery_and_catches_up_after(
     finally:
         for client in everyone:
             client.close()
+
+
+def test_a_console_on_one_server_sees_members_of_another_and_policies_spread(
+    server_factory: object, migrated_dsn: str, redis_server: str
+) -> None:
+    one, two = cluster(server_factory, 2, "--store", migrated_dsn, "--bus", redis_server)
+    console = connect_console(one)
+    tester = ChatClient(two.url, "P07", ["websocket"])
+    try:
+        assert tester.call("join", {"room": "study"})["ok"]
+        assert tester.call("typing", {"room": "study", "typing": True})["ok"]
+        assert tester.call("track", {"room": "study", "step": "checkout"})["ok"]
+        console.wait_for(lambda: ("P07", True) in typing_shown(console, "study"))
+        console.wait_for(lambda: last_presence(console, "study").get("P07") == "online")
+        console.wait_for(
+            lambda: {"join", "step"} <= {e["kind"] for e in events_of(console, "timeline", "study")}
+        )
+        listed = {r["room"]: r for r in console.call("rooms", {})["rooms"]}
+        assert [m["name"] for m in listed["study"]["members"]] == ["P07"]
+
+        made = roomcast_cli(one, "key", "create", "cron", "--store", migrated_dsn)
+        assert made.returncode == 0, made.stderr
+        headers = {"Authorization": f"Bearer {made.stdout.strip()}"}
+        changed = requests.put(
+            f"{one.url}/api/v1/rooms/study",
+            json={"client_posts": False},
+            headers=headers,
+            timeout=10,
+        )
+        assert changed.status_code == 200, changed.text
+        # The other server follows the policy set through the first one.
+        eventually(lambda: not tester.send("study", "hello?")["ok"], what="policy on two")
+        assert tester.send("study", "hello?")["error"]["code"] == "forbidden"
+    finally:
+        console.close()
+        tester.close()
