@@ -92,7 +92,9 @@ async def test_an_outage_fails_publishes_shows_in_health_and_delivery_resumes(
     await talker.start()
     try:
         got: list[bytes] = []
+        recovered: list[str] = []
         await listener.subscribe("room", lambda c, p: got.append(p))
+        listener.on_recovered(lambda: recovered.append("listener"))
         await talker.publish("room", b"before")
         await eventually(lambda: got == [b"before"])
 
@@ -107,6 +109,7 @@ async def test_an_outage_fails_publishes_shows_in_health_and_delivery_resumes(
 
         own_redis.start()  # same port
         await eventually(lambda: listener.healthy and listener.reconnects == 1)
+        assert recovered == ["listener"]  # where the server catches up from the store
         await talker.publish("room", b"after")
         assert talker.healthy
         await eventually(lambda: got == [b"before", b"after"])
