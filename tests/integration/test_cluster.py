@@ -250,6 +250,7 @@ def test_a_redis_outage_keeps_local_delivery_and_catches_up_after(
         assert [m["offset"] for m in history(first, "out")] == [1, 2, 3, 4, 5, 6]
         logs = "".join(first.output)
         assert "bus: lost Redis" in logs and "connected to Redis" in logs
+        assert "stored, delivered here only" in logs  # the bus refused them: caught up
     finally:
         for client in everyone:
             client.close()

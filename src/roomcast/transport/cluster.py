@@ -152,13 +152,17 @@ class ClusterLink:
     async def _flush(self) -> None:
         outbox, self._outbox = self._outbox, []
         self._queued_rooms.clear()
-        for item in outbox:
-            room = item if isinstance(item, str) else None
-            try:
-                await self._publish(self._share(item) if isinstance(item, str) else item)
-            except Unavailable:
-                if room is not None:
-                    self._unsent_rooms.add(room)
+        # Started together, so the bus sends them in one pipeline; it keeps their order.
+        results = await asyncio.gather(
+            *(self._publish(self._share(i) if isinstance(i, str) else i) for i in outbox),
+            return_exceptions=True,
+        )
+        for item, result in zip(outbox, results, strict=True):
+            if isinstance(result, Unavailable):
+                if isinstance(item, str):
+                    self._unsent_rooms.add(item)
+            elif isinstance(result, BaseException):
+                raise result
 
     def _announce_all(self) -> None:
         """Queue every share this node has, and those the bus refused before."""
