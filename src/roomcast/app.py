@@ -149,6 +149,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             "store": "ok" if store_ok else "failing",
             "bus": "ok" if bus_ok else "failing",
             "connections": len(engine.sessions),
+            "node": chat.node,  # this process's id on the bus
+            "peers": len(chat.cluster.nodes.alive()),  # other processes heard from
         }
 
     metrics.watch(

@@ -26,6 +26,8 @@ from tests.integration.test_chat_js_client import NODE_MODULES, SCENARIOS
 from tests.integration.test_console_events import connect_console, events_of
 from tests.integration.test_http_api import roomcast_cli
 
+# Each test asks for the database before server_factory, so its servers stop (torn down
+# first) before the schema is dropped: a server still writing would deadlock the DROP.
 HEARTBEAT, TTL = 0.5, 2.0  # fast liveness for the tests: --heartbeat and --node-ttl
 
 
@@ -80,7 +82,7 @@ def health(server: RunningServer) -> tuple[int, str]:
 
 @pytest.mark.node
 def test_js_and_python_clients_on_three_servers_chat_and_see_the_same_presence(
-    server_factory: object, migrated_dsn: str, redis_server: str
+    migrated_dsn: str, redis_server: str, server_factory: object
 ) -> None:
     one, two, three = cluster(server_factory, 3, "--store", migrated_dsn, "--bus", redis_server)
     node = shutil.which("node")
@@ -132,7 +134,7 @@ def test_js_and_python_clients_on_three_servers_chat_and_see_the_same_presence(
 
 
 def test_twenty_concurrent_senders_on_three_servers_get_gapless_offsets(
-    server_factory: object, migrated_dsn: str, redis_server: str
+    migrated_dsn: str, redis_server: str, server_factory: object
 ) -> None:
     servers = cluster(server_factory, 3, "--store", migrated_dsn, "--bus", redis_server)
     senders = [ChatClient(servers[i % 3].url, f"S{i}", ["websocket"]) for i in range(20)]
@@ -167,7 +169,7 @@ def test_twenty_concurrent_senders_on_three_servers_get_gapless_offsets(
 
 
 def test_a_killed_server_s_members_go_offline_and_resume_elsewhere(
-    server_factory: object, migrated_dsn: str, redis_server: str
+    migrated_dsn: str, redis_server: str, server_factory: object
 ) -> None:
     doomed, survivor = cluster(server_factory, 2, "--store", migrated_dsn, "--bus", redis_server)
     ada = ChatClient(doomed.url, "Ada", ["websocket"])
@@ -208,7 +210,7 @@ def test_a_killed_server_s_members_go_offline_and_resume_elsewhere(
 
 
 def test_a_redis_outage_keeps_local_delivery_and_catches_up_after(
-    server_factory: object, migrated_dsn: str, own_redis: OwnRedis
+    migrated_dsn: str, own_redis: OwnRedis, server_factory: object
 ) -> None:
     first, second = cluster(server_factory, 2, "--store", migrated_dsn, "--bus", own_redis.url)
     ada = ChatClient(first.url, "Ada", ["websocket"])
@@ -241,6 +243,7 @@ def test_a_redis_outage_keeps_local_delivery_and_catches_up_after(
         print(f"caught up on both nodes {time.monotonic() - up:.2f} s after Redis came back")
         for server in (first, second):
             eventually(lambda s=server: health(s) == (200, "ok"), what="bus ok")
+        assert requests.get(f"{first.url}/healthz", timeout=10).json()["peers"] == 1
         bob.send("out", "after")
         for client in everyone:
             client.wait_for(lambda c=client: len(offsets(c, "out")) >= 6)
@@ -257,7 +260,7 @@ def test_a_redis_outage_keeps_local_delivery_and_catches_up_after(
 
 
 def test_a_console_on_one_server_sees_members_of_another_and_policies_spread(
-    server_factory: object, migrated_dsn: str, redis_server: str
+    migrated_dsn: str, redis_server: str, server_factory: object
 ) -> None:
     one, two = cluster(server_factory, 2, "--store", migrated_dsn, "--bus", redis_server)
     console = connect_console(one)
