@@ -106,6 +106,8 @@ def test_every_setting_has_a_working_env_var() -> None:
         environ = {env_var(name): samples[kind]}
         if name == "workers":  # several workers need a shared bus
             environ["ROOMCAST_BUS"] = "redis://127.0.0.1:6379/0"
+        if name == "heartbeat":  # the TTL must stay longer than the heartbeat
+            environ[env_var("node_ttl")] = "9999"
         settings = load_settings(environ=environ)
         value = getattr(settings, name)
         assert value != getattr(Settings(), name), name
@@ -351,3 +353,8 @@ def test_several_workers_need_a_shared_bus_and_store() -> None:
         load_settings({"workers": 0})
     shared = load_settings({"workers": 4, "bus": "redis://127.0.0.1:6379/0"})
     assert (shared.workers, shared.store) == (4, "sqlite")
+
+
+def test_node_ttl_must_be_longer_than_the_heartbeat() -> None:
+    with pytest.raises(ConfigError, match="--node-ttl"):
+        load_settings(environ={"ROOMCAST_HEARTBEAT": "3", "ROOMCAST_NODE_TTL": "3"})

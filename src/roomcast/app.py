@@ -124,6 +124,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         canned=CannedReplies(settings.data_dir),
         # With a prototype served, the console's links open it (its widget joins as told).
         link_page=None if settings.site is None else "/site/",
+        heartbeat=settings.heartbeat,
+        node_ttl=settings.node_ttl,
     )
     sio.register("/", chat)
     engine = EngineServer(
@@ -149,6 +151,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             "bus": "ok" if bus_ok else "failing",
             "connections": len(engine.sessions),
             "pid": os.getpid(),  # which worker answered, with --workers
+            "node": chat.node,  # this process's id on the bus
+            "peers": len(chat.cluster.nodes.alive()),  # other processes heard from
         }
 
     metrics.watch(

@@ -123,6 +123,18 @@ class Settings:
         "see docs/topics/scaling.md.",
         minimum=1,
     )
+    heartbeat: float = _setting(
+        2.0,
+        "Seconds between the heartbeats a process sends on the bus, so that the others "
+        "know it is alive; see docs/topics/scaling.md.",
+        minimum=0.05,
+    )
+    node_ttl: float = _setting(
+        6.0,
+        "Seconds without a heartbeat after which a process counts as dead and its members "
+        "go offline on the other processes; more than --heartbeat.",
+        minimum=0.1,
+    )
     shutdown_grace: float = _setting(
         5.0, "Seconds to finish in-flight work on shutdown.", minimum=0
     )
@@ -147,6 +159,10 @@ class Settings:
             raise ConfigError(f"--bus must be 'local' or a redis:// URL, not {redact(self.bus)!r}")
         if self.workers > 1:
             self._check_workers()
+        if self.node_ttl <= self.heartbeat:
+            raise ConfigError(
+                f"--node-ttl ({self.node_ttl}) must be more than --heartbeat ({self.heartbeat})"
+            )
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError(
                 f"--log-level must be debug, info, warning or error, not {self.log_level!r}"

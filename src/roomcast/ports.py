@@ -242,3 +242,10 @@ class Bus(Protocol):
 
     async def unsubscribe(self, channel: str, handler: BusHandler) -> None:
         """Stop calling ``handler`` for ``channel``."""
+
+    def on_recovered(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` each time the bus delivers again after an outage.
+
+        Publications made elsewhere during the outage were not delivered here: the listener
+        is where a process catches up (from the store). A bus that cannot fail never calls it.
+        """

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
-import socket
-import subprocess
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
+from tests.conftest import OwnRedis
 
 from roomcast.adapters.bus import RedisBus
 from roomcast.errors import ConfigError, Unavailable
@@ -87,73 +82,6 @@ async def test_an_unreachable_redis_is_a_config_error_naming_bus() -> None:
     assert not bus.healthy
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class OwnRedis:
-    """A redis-server of this test's own on a loopback port, stopped by its PID."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, 15)
-            self.process.wait(10)
-        self.process = None
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    if shutil.which("redis-server") is None:
-        message = "redis-server is not installed (Debian: apt-get install redis-server)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
 async def test_an_outage_fails_publishes_shows_in_health_and_delivery_resumes(
     own_redis: OwnRedis, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -164,7 +92,9 @@ async def test_an_outage_fails_publishes_shows_in_health_and_delivery_resumes(
     await talker.start()
     try:
         got: list[bytes] = []
+        recovered: list[str] = []
         await listener.subscribe("room", lambda c, p: got.append(p))
+        listener.on_recovered(lambda: recovered.append("listener"))
         await talker.publish("room", b"before")
         await eventually(lambda: got == [b"before"])
 
@@ -179,6 +109,7 @@ async def test_an_outage_fails_publishes_shows_in_health_and_delivery_resumes(
 
         own_redis.start()  # same port
         await eventually(lambda: listener.healthy and listener.reconnects == 1)
+        assert recovered == ["listener"]  # where the server catches up from the store
         await talker.publish("room", b"after")
         assert talker.healthy
         await eventually(lambda: got == [b"before", b"after"])

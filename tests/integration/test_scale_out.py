@@ -12,7 +12,7 @@ from tests.integration.chat_client import ChatClient
 
 
 def test_two_servers_share_history_and_live_messages(
-    server_factory: object, migrated_dsn: str, redis_server: str
+    migrated_dsn: str, redis_server: str, server_factory: object
 ) -> None:
     args = ("--store", migrated_dsn, "--bus", redis_server)
     first: RunningServer = server_factory(*args)  # type: ignore[operator]
@@ -39,7 +39,7 @@ def test_two_servers_share_history_and_live_messages(
 
 
 def test_a_room_on_postgresql_exports_and_the_banner_names_the_store(
-    server_factory: object, migrated_dsn: str, redis_server: str
+    migrated_dsn: str, redis_server: str, server_factory: object
 ) -> None:
     server: RunningServer = server_factory("--store", migrated_dsn, "--bus", redis_server)  # type: ignore[operator]
     assert any("PostgreSQL at postgresql://" in line for line in server.output)

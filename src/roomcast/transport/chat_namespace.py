@@ -3,12 +3,17 @@
 Each event is validated by the core, answered through its ack with ``{"ok": true, ...}``
 or ``{"ok": false, "error": {"code", "message"}}`` — errors are mapped here, in one
 place. Messages are stored before they are acked, then fanned out through the bus.
+Presence, typing, read and timeline events reach the other processes through the
+:class:`~roomcast.transport.cluster.ClusterLink`; what the bus misses is caught up from
+the store (transport/catch_up.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import secrets
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -16,6 +21,7 @@ from typing import Any
 
 from roomcast.canned import CannedReplies
 from roomcast.console_auth import ConsoleAuth
+from roomcast.core.cluster import connection_key
 from roomcast.core.errors import BadRequest, Forbidden, RateLimited, RoomcastError
 from roomcast.core.identity import member_id_for_name
 from roomcast.core.links import verify_link
@@ -34,6 +40,8 @@ from roomcast.core.validation import (
 )
 from roomcast.ports import Bus, MessageDraft, Sender, Store, TimelineEvent, TimelineKind
 from roomcast.protocol.socketio import EncodedJSON, dumps
+from roomcast.transport.catch_up import CatchUp
+from roomcast.transport.cluster import ClusterLink, RoomView
 from roomcast.transport.console_events import (
     CONSOLE_ROOM,
     ConsoleContext,
@@ -80,6 +88,9 @@ class ChatNamespace:
         link_page: str | None = None,
         clock_ms: Callable[[], int] = _now_ms,
         monotonic: Callable[[], float] = time.monotonic,
+        node: str | None = None,
+        heartbeat: float = 2.0,
+        node_ttl: float = 6.0,
     ) -> None:
         self._sio = sio
         self._store = store
@@ -96,7 +107,19 @@ class ChatNamespace:
         self.presence = PresenceRegistry()
         self.events_in = 0  # for /metrics
         self.rejected: Counter[str] = Counter()  # answered errors by code, for /metrics
-        self.recorder = TimelineRecorder(store, self._show_event)
+        self.recorder = TimelineRecorder(store, self._recorded)
+        self.node = node or secrets.token_hex(6)  # this process, among those on the bus
+        self.catch_up = CatchUp(store, self._deliver, self._listening)
+        self.cluster = ClusterLink(
+            bus,
+            self.presence,
+            RoomView(self._show_presence, self._show_relayed, self._show_timeline),
+            self.catch_up,
+            node=self.node,
+            heartbeat=heartbeat,
+            ttl=node_ttl,
+            monotonic=monotonic,
+        )
         self._console_auth = console_auth
         self._handlers: dict[str, Handler] = {
             "join": self._join,
@@ -131,10 +154,14 @@ class ChatNamespace:
         if self._load_link_secret is not None:
             self._link_secret = self._load_link_secret()
         self.recorder.start()
+        self._rooms.deliver_here(self._on_published)
         await self._bus.subscribe(MESSAGES_CHANNEL, self._on_published)
+        await self.cluster.start()
 
     async def stop(self) -> None:
         """Stop following messages; write the timeline events still queued."""
+        await self.cluster.stop()
+        await self.catch_up.stop()
         await self._bus.unsubscribe(MESSAGES_CHANNEL, self._on_published)
         await self.recorder.stop()
 
@@ -146,16 +173,30 @@ class ChatNamespace:
     def _on_published(self, channel: str, payload: bytes) -> None:
         # "<room>\n<message JSON>": room names have no newline, and the JSON is not decoded.
         room, _, message = payload.decode("utf-8").partition("\n")
+        self._deliver(room, message)
+
+    def _deliver(self, room: str, message: str) -> None:
+        if self._listening(room) and not self.catch_up.first_time(room, message):
+            return  # came live and from a catch-up (or a send was retried): sent already
         self._sio.broadcast_encoded(NAMESPACE, room, "message", message)
         self._to_console("message", message)
+
+    def _listening(self, room: str) -> bool:
+        """Whether a connection here has joined ``room``: then it is caught up after gaps."""
+        return bool(self._sio.room_size(NAMESPACE, room))
 
     def _to_console(self, event: str, args_json: str) -> None:
         # Checked first: a broadcast nobody gets would still be kept for recovery.
         if self._sio.room_size(NAMESPACE, CONSOLE_ROOM):
             self._sio.broadcast_encoded(NAMESPACE, CONSOLE_ROOM, event, args_json)
 
-    def _show_event(self, event: TimelineEvent) -> None:
-        self._to_console("timeline", dumps(event.to_wire()))
+    def _recorded(self, event: TimelineEvent) -> None:
+        encoded = dumps(event.to_wire())
+        self._show_timeline(encoded)
+        self.cluster.relay_timeline(encoded)
+
+    def _show_timeline(self, encoded: str) -> None:
+        self._to_console("timeline", encoded)
 
     def _record(self, conn: SioConnection, room: str, kind: TimelineKind, data: Any = None) -> None:
         self.recorder.record(TimelineEvent(room, self._clock_ms(), kind, conn.data["member"], data))
@@ -218,7 +259,7 @@ class ChatNamespace:
             if watch:
                 continue
             self._record(conn, room, "leave", {"reason": reason})
-            if self.presence.room(room).remove(member.id, conn.sid):
+            if self.presence.room(room).remove(member.id, self._key(conn)):
                 self._broadcast_presence(room)
 
     async def on_event(
@@ -270,9 +311,14 @@ class ChatNamespace:
         else:
             messages = await self._store.read(room, since=request.since, limit=RESUME_LIMIT)
             more = len(messages) == RESUME_LIMIT
+        offset = await self._store.last_offset(room)
+        # From what this member was given, not `offset`: a message stored after the read
+        # is still on its way through the bus and must not be taken as sent.
+        given = messages[-1].offset if messages else min(request.since or 0, offset)
+        self.catch_up.joined(room, given)
         return {
             "room": room,
-            "offset": await self._store.last_offset(room),
+            "offset": offset,
             "messages": [message.to_wire() for message in messages],
             "more": more,
             "members": self.presence.room(room).snapshot(),
@@ -288,7 +334,7 @@ class ChatNamespace:
         member: Sender = conn.data["member"]
         if watch is False:
             self._record(conn, room, "leave", {"reason": "left"})
-            if self.presence.room(room).remove(member.id, conn.sid):
+            if self.presence.room(room).remove(member.id, self._key(conn)):
                 self._broadcast_presence(room)
         return {}
 
@@ -331,16 +377,15 @@ class ChatNamespace:
         last = await self._store.last_offset(request.room)
         offset = min(request.offset, last)
         await self._store.set_read(request.room, member.id, offset)
-        self._sio.broadcast(
-            NAMESPACE,
-            request.room,
-            "read",
+        encoded = dumps(
             {
                 "room": request.room,
                 "member": {"id": member.id, "name": member.name},
                 "offset": offset,
-            },
+            }
         )
+        self._sio.broadcast_encoded(NAMESPACE, request.room, "read", encoded)
+        self.cluster.relay(request.room, "read", encoded)
         return {}
 
     async def _history(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
@@ -360,7 +405,7 @@ class ChatNamespace:
             if watch:
                 continue
             self._record(conn, room, "visibility", {"state": request.state})
-            if self.presence.room(room).set_state(member.id, conn.sid, request.state):
+            if self.presence.room(room).set_state(member.id, self._key(conn), request.state):
                 self._broadcast_presence(room)
         return {}
 
@@ -378,11 +423,22 @@ class ChatNamespace:
 
     # -- broadcasts ------------------------------------------------------------------------
 
+    def _key(self, conn: SioConnection) -> str:
+        """The connection's key in the cluster-wide presence."""
+        return connection_key(self.node, conn.sid)
+
     def _presence_add(self, conn: SioConnection, room: str, member: Sender) -> None:
-        if self.presence.room(room).add(member.id, member.name, conn.sid, conn.data["state"]):
+        if self.presence.room(room).add(
+            member.id, member.name, self._key(conn), conn.data["state"]
+        ):
             self._broadcast_presence(room)
 
     def _broadcast_presence(self, room: str) -> None:
+        """This node's members of ``room`` changed: show it here and tell the other nodes."""
+        self._show_presence(room)
+        self.cluster.room_changed(room)
+
+    def _show_presence(self, room: str) -> None:
         members = self.presence.room(room).snapshot()
         encoded = dumps({"room": room, "members": members})
         self._sio.broadcast_encoded(NAMESPACE, room, "presence", encoded)
@@ -394,3 +450,12 @@ class ChatNamespace:
         )
         self._sio.broadcast_encoded(NAMESPACE, room, "typing", encoded)
         self._to_console("typing", encoded)
+        self.cluster.relay(room, "typing", encoded)
+
+    def _show_relayed(self, room: str, event: str, encoded: str) -> None:
+        """A ``typing`` or ``read`` event from another node, for this node's connections."""
+        if event == "typing":
+            typing = json.loads(encoded)
+            self.presence.room(room).set_typing(typing["member"]["id"], bool(typing["typing"]))
+            self._to_console("typing", encoded)
+        self._sio.broadcast_encoded(NAMESPACE, room, event, encoded)

@@ -93,7 +93,35 @@ async function recovery() {
   return result;
 }
 
-const scenarios = { chat, refused, recovery };
+// One member of a room whose others are on other server processes (test_cluster.py):
+// Jo joins "mesh", waits for "ping" from another process, answers "pong", and reports what
+// the join ack, presence and typing events showed.
+async function mesh() {
+  const jo = connect("Jo");
+  await once(jo, "connect");
+  const got = [];
+  const typing = [];
+  let presence = null;
+  jo.on("message", (m) => got.push([m.offset, m.text, m.sender && m.sender.name]));
+  jo.on("typing", (t) => typing.push([t.member.name, t.typing]));
+  jo.on("presence", (p) => (presence = p.members.map((m) => [m.name, m.state])));
+  const joined = await call(jo, "join", { room: "mesh" });
+  console.log(JSON.stringify({ joined: true })); // the test waits for this line
+  await waitUntil(() => got.some((m) => m[1] === "ping"), () => "ping; got " + JSON.stringify(got), 20000);
+  const sent = await call(jo, "send", { room: "mesh", text: "pong", cid: "jo-1" });
+  await waitUntil(() => got.some((m) => m[1] === "pong"), "own pong");
+  const result = {
+    joinMembers: joined.members.map((m) => m.name),
+    sentOffset: sent.message.offset,
+    got,
+    typing,
+    presence,
+  };
+  jo.close();
+  return result;
+}
+
+const scenarios = { chat, refused, recovery, mesh };
 const timer = setTimeout(() => {
   console.log(JSON.stringify({ error: "scenario timed out" }));
   process.exit(2);

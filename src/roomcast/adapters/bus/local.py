@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from roomcast.adapters.bus.delivery import deliver
 from roomcast.core.errors import Unavailable
 from roomcast.ports import BusHandler
@@ -40,3 +42,6 @@ class LocalBus:
         handlers = self._handlers.get(channel, [])
         if handler in handlers:
             handlers.remove(handler)
+
+    def on_recovered(self, listener: Callable[[], None]) -> None:
+        """Never called: an in-process bus has no outages."""

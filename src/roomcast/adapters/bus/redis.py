@@ -15,8 +15,9 @@ What it guarantees (docs/topics/scaling.md says the same for operators):
 - While Redis is down, or this process's subscriber connection is, publications made
   elsewhere are *not* delivered here and are not replayed later: Redis pub/sub keeps
   nothing. The subscriber reconnects with back-off (logged), subscribes again and
-  ``healthy`` turns true again. Messages themselves are stored before they are published,
-  so clients get what they missed from the store when they join again with their offset.
+  ``healthy`` turns true again and the ``on_recovered`` listeners are called: messages are
+  stored before they are published, so the server catches up from the store
+  (transport/catch_up.py), and clients that join again with their offset get them too.
 
 One connection subscribes for the whole process; publishing uses another.
 """
@@ -28,6 +29,7 @@ import contextlib
 import logging
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +89,7 @@ class RedisBus:
         self._client: Redis | None = None
         self._pubsub: PubSub | None = None  # None while the subscriber is reconnecting
         self._tasks: list[asyncio.Task[None]] = []
+        self._recovery_listeners: list[Callable[[], None]] = []
 
     @property
     def healthy(self) -> bool:
@@ -193,6 +196,18 @@ class RedisBus:
             raise
         return pubsub
 
+    def on_recovered(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after the subscriber reconnected, or a publish went through
+        after one failed: publications of other processes may have been missed meanwhile."""
+        self._recovery_listeners.append(listener)
+
+    def _recovered(self) -> None:
+        for listener in tuple(self._recovery_listeners):
+            try:
+                listener()
+            except Exception:  # a task boundary for the listener
+                log.exception("bus: recovery listener failed")
+
     def _wake_subscribers(self) -> None:
         for event in self._confirmed.values():
             event.set()
@@ -220,6 +235,7 @@ class RedisBus:
                 self._publish_failed = False
                 delay = self.reconnect_delay[0]
                 log.warning("bus: connected to Redis at %s again", redact(self.url))
+                self._recovered()
             try:
                 message = await pubsub.get_message(timeout=1.0)
             except _FAILURES as exc:
@@ -273,7 +289,10 @@ class RedisBus:
             log.warning("bus: could not publish to Redis at %s: %s", redact(self.url), exc)
             error = f"the bus could not publish: Redis at {redact(self.url)} is unreachable ({exc})"
         else:
-            self._publish_failed = False
+            if self._publish_failed:
+                self._publish_failed = False
+                if self._pubsub is not None:  # else the reader reports it once reconnected
+                    self._recovered()
         for item in outgoing:
             if item.future.done():  # the caller was cancelled
                 continue
