@@ -26,6 +26,8 @@ from tests.integration.test_chat_js_client import NODE_MODULES, SCENARIOS
 from tests.integration.test_console_events import connect_console, events_of
 from tests.integration.test_http_api import roomcast_cli
 
+from roomcast.client.publisher import Publisher
+
 # Each test asks for the database before server_factory, so its servers stop (torn down
 # first) before the schema is dropped: a server still writing would deadlock the DROP.
 HEARTBEAT, TTL = 0.5, 2.0  # fast liveness for the tests: --heartbeat and --node-ttl
@@ -293,3 +295,31 @@ def test_a_console_on_one_server_sees_members_of_another_and_policies_spread(
     finally:
         console.close()
         tester.close()
+
+
+def test_publishing_on_any_server_reaches_members_on_every_server(
+    migrated_dsn: str, redis_server: str, server_factory: object
+) -> None:
+    servers = cluster(server_factory, 2, "--store", migrated_dsn, "--bus", redis_server)
+    made = roomcast_cli(servers[0], "key", "create", "feeds", "--store", migrated_dsn)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    watchers = [ChatClient(server.url, f"W{i}", ["websocket"]) for i, server in enumerate(servers)]
+    try:
+        for watcher in watchers:
+            assert watcher.call("join", {"room": "ticker", "watch": True})["ok"]
+        with Publisher(servers[0].url, key) as publisher:
+            publisher.publish("ticker", {"n": 1})
+        answer = requests.post(
+            f"{servers[1].url}/api/v1/rooms/ticker/messages",
+            json={"data": {"n": 2}},
+            headers={"authorization": f"Bearer {key}"},
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        for watcher in watchers:
+            watcher.wait_for(lambda w=watcher: len(w.messages("ticker")) == 2)
+            assert [m["data"]["n"] for m in watcher.messages("ticker")] == [1, 2]
+    finally:
+        for watcher in watchers:
+            watcher.close()
