@@ -218,6 +218,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     if settings.site is not None:
         tag = None if settings.no_inject else widget_tag(settings.site_room)
         routes += site_routes(SiteFolder(settings.site), tag)
+
     async def not_found(request: Request, exc: Exception) -> Response:
         # A path the API's mount cannot take (a newline in it, say) still answers in its shape.
         if request.url.path.startswith(API_PREFIX + "/"):
