@@ -47,6 +47,6 @@ async def test_two_servers_in_one_process_keep_their_own_settings_and_rooms(
         assert [m["text"] for m in large_history["messages"]] == ["longer than ten characters"]
         assert small.store is not large.store and small.bus is not large.bus
     finally:
-        for server, task, _ in running:
+        for server, _task, _url in running:
             server.should_exit = True
         await asyncio.gather(*(task for _, task, _ in running))
