@@ -48,14 +48,15 @@ def run_schemathesis(
         text=True,
         timeout=600,
         check=False,
+        cwd=workdir,  # it keeps a cache of crashes in the current folder
     )
 
 
 def test_generated_requests_get_documented_answers_and_no_server_error(
-    server: RunningServer,
+    server: RunningServer, tmp_path: Path
 ) -> None:
     examples = int(os.environ.get("ROOMCAST_FUZZ_EXAMPLES", "15"))
-    done = run_schemathesis(server, make_key(server), examples)
+    done = run_schemathesis(server, make_key(server), examples, tmp_path)
     summary = done.stdout[-3000:]
     assert done.returncode == 0, summary
     assert "passed" in summary
