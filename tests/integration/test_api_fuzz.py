@@ -21,7 +21,7 @@ EXCLUDED = "negative_data_rejection"
 
 
 def run_schemathesis(
-    server: RunningServer, key: str, examples: int
+    server: RunningServer, key: str, examples: int, workdir: Path
 ) -> subprocess.CompletedProcess[str]:
     binary = Path(sys.executable).with_name("schemathesis")
     assert binary.exists() or shutil.which("schemathesis"), "make setup installs schemathesis"
