@@ -35,7 +35,7 @@ export class RoomLayout {
       this.memberCount,
     );
     this.bannerText = h("span", { class: "banner__text" });
-    this.bannerAction = h("a", { class: "banner__action", hidden: true });
+    this.bannerAction = h("a", { class: "banner__action", hidden: true, "data-testid": "banner-action" });
     this.banner = h(
       "div",
       { class: "banner", "data-testid": "banner", role: "alert", hidden: true },
@@ -119,7 +119,9 @@ export class RoomLayout {
       this.bannerText.textContent = `Can't connect: ${error?.message ?? "refused by the server."}`;
       this.bannerAction.textContent = "Try another name";
       this.bannerAction.href = `/r/${encodeURIComponent(this.room)}`;
-      this.bannerAction.hidden = false;
+      // Only a name the server would not take is fixed by another one; a refused link
+      // (forbidden) is not, and its message says whom to ask.
+      this.bannerAction.hidden = error?.code !== "bad_request";
     } else {
       this.bannerText.textContent = error ? `Reconnecting… (${error.message})` : "Reconnecting…";
       this.bannerAction.hidden = true;

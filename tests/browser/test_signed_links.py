@@ -35,6 +35,8 @@ def test_a_signed_link_opens_the_room_as_its_name_and_a_changed_one_says_why(
     changed = browser.new_context(**PHONE).new_page()
     changed.goto(link[:-6] + "AAAAAA")
     expect(changed.get_by_test_id("banner")).to_contain_text("This link is not valid")
+    # Another name would not help: the tester is told whom to ask instead.
+    expect(changed.get_by_test_id("banner-action")).to_be_hidden()
     name_only = browser.new_context(**PHONE).new_page()
     name_only.goto(f"{server.url}/r/study-P07?name=P07")
     expect(name_only.get_by_test_id("banner")).to_contain_text("only personal links")
