@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -153,7 +154,7 @@ def _open_writer(path: Path, busy_timeout: float) -> sqlite3.Connection:
     ready = False
     try:
         _check_version(conn, path)  # before anything writes to a file we may not understand
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _journal_wal(conn, busy_timeout)
         if str(mode).lower() != "wal":
             raise ConfigError(f"--data-dir: {path} cannot use WAL journaling (got {mode!r})")
         conn.execute("PRAGMA synchronous = FULL")
@@ -170,6 +171,23 @@ def _open_writer(path: Path, busy_timeout: float) -> sqlite3.Connection:
     finally:
         if not ready:
             conn.close()
+
+
+def _journal_wal(conn: sqlite3.Connection, busy_timeout: float) -> object:
+    """Switch to WAL, waiting out another process doing the same on a new file.
+
+    Changing the journal mode needs an exclusive lock and SQLite answers "database is
+    locked" at once instead of calling the busy handler, so several workers opening a new
+    file together retry here, up to the busy timeout.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> int:
