@@ -43,6 +43,7 @@ from roomcast.adapters.store.postgres_batch import (
     message_from_row,
 )
 from roomcast.adapters.store.postgres_schema import check_schema
+from roomcast.adapters.store.write_queue import WriteQueue
 from roomcast.adapters.urls import redact
 from roomcast.core.policy import RoomPolicy
 from roomcast.errors import BadRequest, ConfigError, Unavailable
@@ -85,9 +86,8 @@ class PostgresStore:
         self.command_timeout = command_timeout
         self.commits = 0
         self._state = "new"
-        self._queue: asyncio.Queue[Write | None] = asyncio.Queue()
+        self._writes: WriteQueue[Write] = WriteQueue(self._commit, "roomcast-pg-writer")
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
-        self._writer_task: asyncio.Task[None] | None = None
 
     def _check_open(self) -> None:
         if self._state != "open":
@@ -122,7 +122,7 @@ class PostgresStore:
             await self._release()
             raise
         self._state = "open"
-        self._writer_task = asyncio.create_task(self._run_writer(), name="roomcast-pg-writer")
+        self._writes.start()
 
     async def close(self) -> None:
         """Commit every write queued so far, stop the writer and close the pool."""
@@ -130,9 +130,7 @@ class PostgresStore:
             self._state = "closed"
             return
         self._state = "closed"  # from here on nothing new is queued, so the stop mark is last
-        self._queue.put_nowait(None)
-        if self._writer_task is not None:
-            await self._writer_task
+        await self._writes.stop()
         await self._release()
 
     async def _release(self) -> None:
@@ -144,18 +142,7 @@ class PostgresStore:
             except (TimeoutError, *LOST):
                 pool.terminate()
 
-    async def _run_writer(self) -> None:
-        stopping = False
-        while not stopping:
-            batch = [await self._queue.get()]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            stopping = any(item is None for item in batch)
-            writes = [item for item in batch if item is not None]
-            if writes:
-                await self._commit(writes)
-
-    async def _commit(self, writes: list[Write]) -> None:
+    async def _commit(self, writes: list[Write]) -> list[object]:
         pool = self._pool
         assert pool is not None, "the writer runs only while the store is open"
         try:
@@ -169,13 +156,7 @@ class PostgresStore:
             outcomes = [reason for _ in writes]
         else:
             self.commits += 1
-        for write, outcome in zip(writes, outcomes, strict=True):
-            if write.future.done():  # the caller was cancelled; its write still counts
-                continue
-            if isinstance(outcome, BaseException):
-                write.future.set_exception(outcome)
-            else:
-                write.future.set_result(outcome)
+        return outcomes
 
     def _unavailable(self, exc: BaseException, what: str) -> Unavailable:
         if isinstance(exc, LOST):
@@ -193,7 +174,7 @@ class PostgresStore:
     ) -> T:
         self._check_open()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(Write(future, apply=apply, events=events))
+        self._writes.put(Write(future, apply=apply, events=events))
         result: T = await future
         return result
 
@@ -229,7 +210,7 @@ class PostgresStore:
         self._check_open()
         future: asyncio.Future[list[StoredMessage]] = asyncio.get_running_loop().create_future()
         rooms = tuple({draft.room for draft in drafts})
-        self._queue.put_nowait(Write(future, drafts=rows, rooms=rooms))
+        self._writes.put(Write(future, drafts=rows, rooms=rooms))
         return await future
 
     async def read(

@@ -45,6 +45,7 @@ from roomcast.adapters.store.checks import (
     check_read_position,
     idempotency_key,
 )
+from roomcast.adapters.store.write_queue import WriteQueue
 from roomcast.core.policy import RoomPolicy
 from roomcast.errors import BadRequest, ConfigError, Unavailable
 from roomcast.ports import (
@@ -412,12 +413,11 @@ class SqliteStore:
         self.busy_timeout = busy_timeout
         self.commits = 0
         self._state = "new"
-        self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
+        self._writes: WriteQueue[_Write] = WriteQueue(self._commit, "roomcast-sqlite-writer")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="roomcast-sqlite-writer")
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="roomcast-sqlite-reader")
         self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
-        self._writer_task: asyncio.Task[None] | None = None
 
     def _check_open(self) -> None:
         if self._state != "open":
@@ -447,7 +447,7 @@ class SqliteStore:
             await self._fail_open()
             raise
         self._state = "open"
-        self._writer_task = asyncio.create_task(self._run_writer(), name="roomcast-sqlite-writer")
+        self._writes.start()
 
     async def close(self) -> None:
         """Commit every write queued so far, stop the writer and close the database."""
@@ -455,9 +455,7 @@ class SqliteStore:
             self._state = "closed"
             return
         self._state = "closed"  # from here on nothing new is queued, so the stop mark is last
-        self._queue.put_nowait(None)
-        if self._writer_task is not None:
-            await self._writer_task
+        await self._writes.stop()
         await self._release()
 
     async def _fail_open(self) -> None:
@@ -476,18 +474,7 @@ class SqliteStore:
             self._reader.shutdown()
             self._writer.shutdown()
 
-    async def _run_writer(self) -> None:
-        stopping = False
-        while not stopping:
-            batch = [await self._queue.get()]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            stopping = any(item is None for item in batch)
-            writes = [item for item in batch if item is not None]
-            if writes:
-                await self._commit(writes)
-
-    async def _commit(self, writes: list[_Write]) -> None:
+    async def _commit(self, writes: list[_Write]) -> list[object]:
         loop = asyncio.get_running_loop()
         conn = self._wconn
         assert conn is not None, "the writer runs only while the store is open"
@@ -499,18 +486,12 @@ class SqliteStore:
             outcomes = [Unavailable(reason) for _ in writes]
         else:
             self.commits += 1
-        for write, outcome in zip(writes, outcomes, strict=True):
-            if write.future.done():  # the caller was cancelled; its write still counts
-                continue
-            if isinstance(outcome, BaseException):
-                write.future.set_exception(outcome)
-            else:
-                write.future.set_result(outcome)
+        return outcomes
 
     async def _write(self, apply: Callable[[_Batch], T]) -> T:
         self._check_open()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Write(apply, future))
+        self._writes.put(_Write(apply, future))
         result: T = await future
         return result
 
