@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from roomcast.core.errors import Unavailable
+from roomcast.data_files import replace_file
 
 __all__ = ["DEFAULT_REPLIES", "CannedReplies"]
 
@@ -36,10 +36,7 @@ class CannedReplies:
         return replies
 
     def save(self, replies: list[str]) -> None:
-        temporary = self.path.with_name(f".canned-replies.{os.getpid()}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps(replies, ensure_ascii=False), encoding="utf-8")
-            os.replace(temporary, self.path)
+            replace_file(self.path, json.dumps(replies, ensure_ascii=False))
         except OSError as error:
             raise Unavailable(f"cannot keep the canned replies: {error}") from None

@@ -8,7 +8,6 @@ and a running server notices the new file (every facilitator is signed out).
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from roomcast.core.console_access import (
     verify_pass,
 )
 from roomcast.core.errors import ConfigError
+from roomcast.data_files import replace_file
 
 __all__ = ["COOKIE", "PASSWORD_FILE", "ConsoleAuth"]
 
@@ -64,12 +64,7 @@ class ConsoleAuth:
     def set_password(self, password: str) -> None:
         """Store a new password (at least 8 characters; ``BadRequest`` otherwise)."""
         stored = hash_password(password, secrets.token_bytes(16))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{PASSWORD_FILE}.{os.getpid()}")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as file:
-            file.write(stored + "\n")
-        os.replace(temporary, self.path)  # readers see the old file or the new, never half
+        replace_file(self.path, stored + "\n", 0o600)
 
     def ensure_password(self) -> str | None:
         """Make a password if none is set and return it (to show once); else None."""

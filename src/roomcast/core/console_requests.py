@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from roomcast.core.errors import BadRequest, TooLarge
-from roomcast.core.validation import Limits, parse_name, parse_room, parse_text
+from roomcast.core.validation import Limits, parse_name, parse_object, parse_room, parse_text
 
 __all__ = [
     "MAX_CANNED",
@@ -38,20 +38,14 @@ class LinkRequest:
     page: str | None = None
 
 
-def _object(payload: Any) -> dict[str, Any]:
-    if not isinstance(payload, dict):
-        raise BadRequest("the payload must be a JSON object")
-    return payload
-
-
 def parse_note(payload: Any, limits: Limits) -> NoteRequest:
-    body = _object(payload)
+    body = parse_object(payload)
     return NoteRequest(parse_room(body.get("room")), parse_text(body.get("text"), limits))
 
 
 def parse_send_as(payload: Any) -> bool:
     """Whether a console ``send`` asks to be a system message (``as: "system"``)."""
-    as_ = _object(payload).get("as")
+    as_ = parse_object(payload).get("as")
     if as_ is None:
         return False
     if as_ != "system":
@@ -61,12 +55,12 @@ def parse_send_as(payload: Any) -> bool:
 
 def parse_typing_name(payload: Any) -> str | None:
     """The name a console ``typing`` shows instead of the facilitator's, if any."""
-    name = _object(payload).get("name")
+    name = parse_object(payload).get("name")
     return None if name is None else parse_name(name)
 
 
 def parse_link(payload: Any) -> LinkRequest:
-    body = _object(payload)
+    body = parse_object(payload)
     expires = body.get("expires")
     if expires is not None and (not isinstance(expires, str) or not expires.strip()):
         raise BadRequest("expires must be a duration such as '2h', or left out")
@@ -94,7 +88,7 @@ def parse_link(payload: Any) -> LinkRequest:
 
 def parse_canned(payload: Any, limits: Limits) -> list[str] | None:
     """The new canned replies, or None when the call only reads them."""
-    replies = _object(payload).get("replies")
+    replies = parse_object(payload).get("replies")
     if replies is None:
         return None
     if not isinstance(replies, list):

@@ -26,6 +26,7 @@ __all__ = [
     "parse_history",
     "parse_join",
     "parse_name",
+    "parse_object",
     "parse_read",
     "parse_room",
     "parse_send",
@@ -95,7 +96,8 @@ class StateRequest:
     state: Literal["online", "away"]
 
 
-def _object(payload: Any) -> dict[str, Any]:
+def parse_object(payload: Any) -> dict[str, Any]:
+    """The payload as a JSON object, or ``BadRequest``."""
     if not isinstance(payload, dict):
         raise BadRequest("the payload must be a JSON object")
     return payload
@@ -146,7 +148,7 @@ def _offset(value: Any, what: str) -> int:
 
 
 def parse_join(payload: Any) -> JoinRequest:
-    body = _object(payload)
+    body = parse_object(payload)
     since = body.get("since")
     watch = body.get("watch", False)
     if not isinstance(watch, bool):
@@ -157,7 +159,7 @@ def parse_join(payload: Any) -> JoinRequest:
 
 
 def parse_send(payload: Any, limits: Limits) -> SendRequest:
-    body = _object(payload)
+    body = parse_object(payload)
     room = parse_room(body.get("room"))
     text = body.get("text")
     data = body.get("data")
@@ -202,7 +204,7 @@ def parse_data(data: Any, limits: Limits) -> Any:
 
 
 def parse_track(payload: Any, limits: Limits) -> TrackRequest:
-    body = _object(payload)
+    body = parse_object(payload)
     step = body.get("step")
     if not isinstance(step, str) or not step.strip() or len(step) > MAX_STEP:
         raise BadRequest(f"step must be a name of 1-{MAX_STEP} characters")
@@ -212,7 +214,7 @@ def parse_track(payload: Any, limits: Limits) -> TrackRequest:
 
 
 def parse_typing(payload: Any) -> TypingRequest:
-    body = _object(payload)
+    body = parse_object(payload)
     typing = body.get("typing")
     if not isinstance(typing, bool):
         raise BadRequest("typing must be true or false")
@@ -220,12 +222,12 @@ def parse_typing(payload: Any) -> TypingRequest:
 
 
 def parse_read(payload: Any) -> ReadRequest:
-    body = _object(payload)
+    body = parse_object(payload)
     return ReadRequest(parse_room(body.get("room")), _offset(body.get("offset"), "offset"))
 
 
 def parse_history(payload: Any, limits: Limits) -> HistoryRequest:
-    body = _object(payload)
+    body = parse_object(payload)
     before = body.get("before")
     limit = body.get("limit", limits.history_page)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY_LIMIT:
@@ -236,7 +238,7 @@ def parse_history(payload: Any, limits: Limits) -> HistoryRequest:
 
 
 def parse_state(payload: Any) -> StateRequest:
-    body = _object(payload)
+    body = parse_object(payload)
     state = body.get("state")
     if state == "online":
         return StateRequest("online")

@@ -214,7 +214,7 @@ class ChatNamespace:
             self._connect_console(conn, auth)
             return
         if auth.get("check") is True:
-            conn.data["check"] = True  # the /check page: round trips only, no member
+            conn.data["handlers"] = self._check_handlers  # /check: round trips, no member
             return
         token = auth.get("token")
         if token is not None and self._link_secret is not None:
@@ -239,7 +239,7 @@ class ChatNamespace:
             raise Forbidden("sign in to the console again: this ticket is not valid")
         name = auth.get("name")
         conn.data["member"] = console_member(CONSOLE_NAME if name is None else parse_name(name))
-        conn.data["console"] = True
+        conn.data["handlers"] = self._console_handlers
         conn.data["joined"] = {}
         conn.data["state"] = "online"
         conn.join(CONSOLE_ROOM)
@@ -265,13 +265,8 @@ class ChatNamespace:
     async def on_event(
         self, conn: SioConnection, event: str, args: list[Any]
     ) -> list[Any] | EncodedJSON | None:
-        if "console" in conn.data:
-            handlers = self._console_handlers
-        elif "check" in conn.data:
-            handlers = self._check_handlers
-        else:
-            handlers = self._handlers
-        handler = handlers.get(event)
+        # Chosen at connect: a member's, the console's or the check page's events.
+        handler = conn.data.get("handlers", self._handlers).get(event)
         self.events_in += 1
         try:
             if not conn.data["bucket"].allow(self._monotonic()):

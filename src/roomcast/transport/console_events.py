@@ -27,7 +27,14 @@ from roomcast.core.errors import Unavailable
 from roomcast.core.identity import member_id_for_name
 from roomcast.core.policy import parse_duration
 from roomcast.core.presence import PresenceRegistry
-from roomcast.core.validation import Limits, parse_read, parse_room, parse_send, parse_typing
+from roomcast.core.validation import (
+    Limits,
+    parse_object,
+    parse_read,
+    parse_room,
+    parse_send,
+    parse_typing,
+)
 from roomcast.links import signed_link
 from roomcast.ports import MessageDraft, MessageKind, Sender, Store, TimelineEvent
 from roomcast.protocol.socketio import EncodedJSON
@@ -101,7 +108,7 @@ class ConsoleEvents:
         return {"rooms": listed}
 
     async def _timeline(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
-        room = parse_room(payload.get("room") if isinstance(payload, dict) else None)
+        room = parse_room(parse_object(payload).get("room"))
         # The newest entries only: an ack must stay under the connection's payload limit.
         # The full record is the export's job.
         entries: deque[dict[str, Any]] = deque(maxlen=TIMELINE_ENTRIES)
