@@ -18,7 +18,7 @@ from roomcast import __version__
 from roomcast.adapters.urls import redact
 from roomcast.config import Settings
 
-__all__ = ["lan_addresses", "serve_banner"]
+__all__ = ["lan_addresses", "serve_banner", "store_place"]
 
 # Private addresses whose routes say which local address faces the network. Connecting a
 # UDP socket only asks the kernel for a route: no packet leaves the machine.
@@ -65,6 +65,15 @@ def _qr(url: str) -> str:
     return out.getvalue().rstrip("\n")
 
 
+def store_place(settings: Settings) -> str:
+    """Where the history is kept, for people: ``SQLite in roomcast-data`` and the like."""
+    if settings.store == "sqlite":
+        return f"SQLite in {settings.data_dir}"
+    if settings.store == "memory":
+        return "memory (no history kept)"
+    return f"PostgreSQL at {redact(settings.store)}"
+
+
 def serve_banner(
     settings: Settings,
     port: int,
@@ -81,12 +90,7 @@ def serve_banner(
     host = settings.host
     shown = "127.0.0.1" if host in _WILDCARDS else host
     base = f"http://{_url_host(shown)}:{port}"
-    if settings.store == "sqlite":
-        where = f"SQLite in {settings.data_dir}"
-    elif settings.store == "memory":
-        where = "memory (no history kept)"
-    else:
-        where = f"PostgreSQL at {redact(settings.store)}"
+    where = store_place(settings)
     if settings.bus != "local":
         where += f", shared with other nodes through {redact(settings.bus)}"
     lines = [

@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from roomcast.adapters.urls import redact
 from roomcast.app import make_store
+from roomcast.commands.banner import store_place
 from roomcast.config import Settings
 from roomcast.core.errors import ConfigError, NotFound
 from roomcast.core.validation import parse_room
@@ -33,7 +33,7 @@ async def _export(
     try:
         if await store.last_offset(room) == 0 and not await store.events(room, limit=1):
             raise NotFound(
-                f"room {room!r} has no messages or events in {_where(settings)}; "
+                f"room {room!r} has no messages or events in {store_place(settings)}; "
                 "is it the server's store (--data-dir, --store)?"
             )
         local = datetime.now().astimezone().tzinfo
@@ -42,10 +42,6 @@ async def _export(
             out.write(chunk.encode("utf-8"))
     finally:
         await store.close()
-
-
-def _where(settings: Settings) -> str:
-    return str(settings.data_dir) if settings.store == "sqlite" else redact(settings.store)
 
 
 def run_export(
