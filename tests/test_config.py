@@ -108,6 +108,8 @@ def test_every_setting_has_a_working_env_var() -> None:
             environ["ROOMCAST_BUS"] = "redis://127.0.0.1:6379/0"
         if name == "heartbeat":  # the TTL must stay longer than the heartbeat
             environ[env_var("node_ttl")] = "9999"
+        if name == "unlimited_ips":  # addresses, not origins
+            environ[env_var(name)] = "10.0.0.0/8"
         settings = load_settings(environ=environ)
         value = getattr(settings, name)
         assert value != getattr(Settings(), name), name
@@ -358,3 +360,11 @@ def test_several_workers_need_a_shared_bus_and_store() -> None:
 def test_node_ttl_must_be_longer_than_the_heartbeat() -> None:
     with pytest.raises(ConfigError, match="--node-ttl"):
         load_settings(environ={"ROOMCAST_HEARTBEAT": "3", "ROOMCAST_NODE_TTL": "3"})
+
+
+def test_unlimited_ips_are_addresses_or_networks() -> None:
+    settings = load_settings(environ={"ROOMCAST_UNLIMITED_IPS": "10.0.0.0/8, 192.0.2.7,::1"})
+    assert settings.unlimited_ips == ("10.0.0.0/8", "192.0.2.7", "::1")
+    assert load_settings(environ={"ROOMCAST_UNLIMITED_IPS": ""}).unlimited_ips == ()
+    with pytest.raises(ConfigError, match=r"^--unlimited-ips: 'proxy' is not an IP address"):
+        load_settings(environ={"ROOMCAST_UNLIMITED_IPS": "proxy"})

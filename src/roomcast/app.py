@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import os
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,9 @@ from roomcast.canned import CannedReplies
 from roomcast.config import Settings
 from roomcast.console_auth import ConsoleAuth
 from roomcast.core.errors import ConfigError
+from roomcast.core.limits import AddressSessions, RoomLimits, Unlimited, parse_networks
 from roomcast.core.policy import parse_policy
+from roomcast.core.ratelimit import KeyedBuckets
 from roomcast.core.validation import Limits
 from roomcast.links import link_secret
 from roomcast.metrics import CONTENT_TYPE, Metrics, ServerFigures
@@ -103,6 +106,8 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     )
     producers = [*(load_producer(spec) for spec in settings.producer), *producers]
     limits = Limits(settings.max_text, settings.max_data, settings.history_page)
+    unlimited = Unlimited(parse_networks(settings.unlimited_ips))
+    api_refusals: Counter[str] = Counter()
     sio = SioServer(
         connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
     )
@@ -118,6 +123,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         limits=limits,
         rate=settings.rate,
         burst=settings.burst,
+        room_limits=RoomLimits(settings.max_rooms_per_connection, settings.max_rooms),
         link_secret=secret,
         signed_links_only=settings.signed_links_only,
         console_auth=console_auth,
@@ -135,6 +141,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         max_payload=settings.max_payload,
         send_buffer=settings.send_buffer,
         origins=OriginPolicy(settings.origins),
+        addresses=AddressSessions(settings.max_connections_per_ip, unlimited),
     )
 
     async def health() -> dict[str, object]:
@@ -162,7 +169,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             deliveries=lambda: sio.deliveries,
             events_in=lambda: chat.events_in,
             published=lambda: rooms.published,
-            rejections=lambda: chat.rejected + sio.refused,
+            rejections=lambda: chat.rejected + sio.refused + engine.refused + api_refusals,
         )
     )
 
@@ -206,7 +213,14 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             await store.close()
 
     api = create_api(
-        store, rooms, limits=limits, max_body=settings.max_payload, origins=settings.origins
+        store,
+        rooms,
+        limits=limits,
+        max_body=settings.max_payload,
+        origins=settings.origins,
+        rate=KeyedBuckets(settings.api_rate, settings.api_burst),
+        unlimited=unlimited,
+        refusals=api_refusals,
     )
     routes = [
         Mount(API_PREFIX, app=api),

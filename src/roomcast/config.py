@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from roomcast.adapters.urls import redact
+from roomcast.core.limits import parse_networks
 from roomcast.core.validation import is_room_name
 from roomcast.errors import ConfigError
 
@@ -88,6 +89,35 @@ class Settings:
         20.0, "Events per second one connection may send, sustained.", minimum=0.1
     )
     burst: int = _setting(40, "Events one connection may send in a burst.", minimum=1)
+    # Abuse limits (docs/topics/reliability.md#abuse-limits); 0 turns a count limit off.
+    max_connections_per_ip: int = _setting(
+        200,
+        "Connections one client address may hold at once; more get rate_limited. 0: no limit.",
+        minimum=0,
+    )
+    unlimited_ips: tuple[str, ...] = _setting(
+        ("127.0.0.0/8", "::1"),
+        "Comma-separated addresses or networks the per-address limits skip: this machine "
+        "by default, as a reverse proxy here gives every client its own address.",
+    )
+    max_rooms_per_connection: int = _setting(
+        100, "Rooms one connection may be in at once. 0: no limit.", minimum=0
+    )
+    max_rooms: int = _setting(
+        10_000,
+        "Rooms with connections in them this process holds; joins that would open another "
+        "get rate_limited, open rooms stay usable. 0: no limit.",
+        minimum=0,
+    )
+    api_rate: float = _setting(
+        100.0,
+        "HTTP API requests per second, sustained, for one API key (requests without a "
+        "valid key: for one client address).",
+        minimum=0.1,
+    )
+    api_burst: int = _setting(
+        200, "HTTP API requests one key or address may make in a burst.", minimum=1
+    )
     recovery_window: float = _setting(
         120.0,
         "Seconds a dropped connection's Socket.IO session is kept for state recovery.",
@@ -172,6 +202,10 @@ class Settings:
                 f"--site-room: {self.site_room!r} is not a room name (1-64 characters of "
                 "A-Z a-z 0-9 . _ -)"
             )
+        try:
+            parse_networks(self.unlimited_ips)
+        except ValueError as error:
+            raise ConfigError(f"--unlimited-ips: {error}") from None
         for origin in self.origins:
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ConfigError(f"--origins: {origin!r} is not an origin like https://host:port")

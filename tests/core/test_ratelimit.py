@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from roomcast.core.ratelimit import TokenBucket
+import pytest
+
+from roomcast.core.ratelimit import KeyedBuckets, TokenBucket, retry_after_header
 
 
 def take_all(bucket: TokenBucket, now: float, most: int = 1_000) -> int:
@@ -81,3 +83,33 @@ def test_clock_going_back_and_forth_adds_no_tokens() -> None:
     # Back where it was: no time has passed since the bucket was drained.
     assert bucket.allow(100.0) is False
     assert take_all(bucket, 101.0) == 1
+
+
+def test_take_says_how_long_until_the_next_token() -> None:
+    bucket = TokenBucket(rate=4.0, burst=1, now=0.0)
+    assert bucket.take(0.0) == 0.0
+    assert bucket.take(0.0) == pytest.approx(0.25)
+    assert bucket.take(0.125) == pytest.approx(0.125)
+    assert bucket.take(0.25) == 0.0
+
+
+def test_keyed_buckets_are_one_per_key() -> None:
+    buckets = KeyedBuckets(rate=1.0, burst=2)
+    assert [buckets.take("a", 0.0) for _ in range(3)] == [0.0, 0.0, pytest.approx(1.0)]
+    assert buckets.take("b", 0.0) == 0.0  # b has a bucket of its own
+    assert buckets.take("a", 1.0) == 0.0  # a's token came back
+
+
+def test_keyed_buckets_forget_the_least_recently_seen_keys() -> None:
+    buckets = KeyedBuckets(rate=1.0, burst=1, max_keys=2)
+    buckets.take("a", 0.0)
+    buckets.take("b", 0.0)
+    buckets.take("a", 0.0)  # a is the most recent now, and empty
+    buckets.take("c", 0.0)  # b is forgotten
+    assert set(buckets._buckets) == {"a", "c"}
+    assert buckets.take("a", 0.0) > 0  # a is still empty: it was kept
+
+
+@pytest.mark.parametrize(("seconds", "header"), [(0.01, "1"), (1.0, "1"), (1.2, "2"), (30, "30")])
+def test_retry_after_is_whole_seconds_never_zero(seconds: float, header: str) -> None:
+    assert retry_after_header(seconds) == header

@@ -14,7 +14,14 @@ import time
 from roomcast.core.errors import BadRequest, Unauthorized
 from roomcast.ports import Store
 
-__all__ = ["KEY_PREFIX", "authenticate", "create_key", "key_digest", "parse_key_name"]
+__all__ = [
+    "KEY_PREFIX",
+    "authenticate",
+    "create_key",
+    "identify",
+    "key_digest",
+    "parse_key_name",
+]
 
 KEY_PREFIX = "rc_"
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -43,14 +50,26 @@ async def create_key(store: Store, name: str) -> str:
     return key
 
 
+def _bearer(authorization: str) -> str | None:
+    scheme, _, key = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
+
+
+async def identify(store: Store, authorization: str | None) -> str | None:
+    """The name of the valid key an ``Authorization: Bearer`` header carries, else None."""
+    key = _bearer(authorization) if authorization else None
+    return None if key is None else await store.key_name(key_digest(key))
+
+
 async def authenticate(store: Store, authorization: str | None) -> str:
     """The name of the key an ``Authorization: Bearer`` header carries; else ``Unauthorized``."""
     if not authorization:
         raise Unauthorized(f"this call needs an API key: {HOW_TO_MAKE_ONE}")
-    scheme, _, key = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    if _bearer(authorization) is None:
         raise Unauthorized(f"send the key as 'Authorization: Bearer <key>'; {HOW_TO_MAKE_ONE}")
-    name = await store.key_name(key_digest(key.strip()))
+    name = await identify(store, authorization)
     if name is None:
         raise Unauthorized(f"unknown or revoked API key; {HOW_TO_MAKE_ONE}")
     return name

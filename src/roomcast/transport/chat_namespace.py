@@ -24,6 +24,7 @@ from roomcast.console_auth import ConsoleAuth
 from roomcast.core.cluster import connection_key
 from roomcast.core.errors import BadRequest, Forbidden, RateLimited, RoomcastError
 from roomcast.core.identity import member_id_for_name
+from roomcast.core.limits import RoomLimits, check_join
 from roomcast.core.links import verify_link
 from roomcast.core.presence import PresenceRegistry
 from roomcast.core.ratelimit import TokenBucket
@@ -81,6 +82,7 @@ class ChatNamespace:
         limits: Limits,
         rate: float,
         burst: int,
+        room_limits: RoomLimits | None = None,
         link_secret: Callable[[], bytes] | None = None,
         signed_links_only: bool = False,
         console_auth: ConsoleAuth | None = None,
@@ -99,6 +101,7 @@ class ChatNamespace:
         self._limits = limits
         self._rate = rate
         self._burst = burst
+        self._room_limits = room_limits or RoomLimits()
         self._load_link_secret = link_secret
         self._link_secret: bytes | None = None  # read (or made) by start()
         self._signed_links_only = signed_links_only
@@ -292,10 +295,17 @@ class ChatNamespace:
         link_room = conn.data.get("link_room")
         if link_room is not None and room != link_room:
             raise Forbidden(f"your link is for room {link_room!r} only")
+        joined: dict[str, bool] = conn.data["joined"]
+        if room not in joined:
+            check_join(
+                self._room_limits,
+                joined=len(joined),
+                open_rooms=self._sio.room_count(),
+                room_is_open=self._listening(room),
+            )
         # Subscribe before reading history, so nothing falls between the two;
         # clients drop what they already have by offset.
         conn.join(room)
-        joined: dict[str, bool] = conn.data["joined"]
         joined[room] = request.watch
         if not request.watch:
             self._presence_add(conn, room, member)

@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import parse_qs
 
+from roomcast.core.errors import RateLimited
+from roomcast.core.limits import AddressSessions
 from roomcast.protocol.engineio import (
     Packet,
     PacketType,
@@ -96,6 +99,10 @@ class _Refused(Exception):
         self.status = status
         self.message = message
 
+    @property
+    def code(self) -> str:
+        return "bad_request" if self.status == 400 else "forbidden"
+
 
 class EngineServer:
     """ASGI app serving Engine.IO sessions at whatever path it is mounted on."""
@@ -110,6 +117,7 @@ class EngineServer:
         send_buffer: int,
         origins: OriginPolicy,
         allow_polling: bool = True,
+        addresses: AddressSessions | None = None,
     ) -> None:
         self.handler = handler
         self.ping_interval = ping_interval
@@ -118,6 +126,8 @@ class EngineServer:
         self.send_buffer = send_buffer
         self.origins = origins
         self.allow_polling = allow_polling
+        self.addresses = addresses  # sessions per client address, if limited
+        self.refused: Counter[str] = Counter()  # refused requests and sessions, for /metrics
         self.sessions: dict[str, EngineSession] = {}
         self._polling_busy: set[tuple[str, str]] = set()
         self._dirty: list[EngineSession] = []
@@ -133,6 +143,8 @@ class EngineServer:
         """Called by a session as it closes."""
         if self.sessions.get(session.sid) is session:
             del self.sessions[session.sid]
+            if self.addresses is not None and session.refusal is None:
+                self.addresses.close(session.remote)
         try:
             self.handler.on_close(session, session.close_reason)
         except Exception:  # a task boundary: the handler must not break closing
@@ -163,6 +175,14 @@ class EngineServer:
         session = EngineSession(
             self, sid, "websocket" if transport == "websocket" else "polling", remote
         )
+        if self.addresses is not None:
+            try:
+                self.addresses.open(remote)
+            except RateLimited as error:
+                # Opened all the same, so that the client hears why at its Socket.IO connect
+                # (a refused handshake would look like a network error, and be retried).
+                session.refusal = error
+                self.refused[error.code] += 1
         self.sessions[sid] = session
         return session
 
@@ -242,13 +262,11 @@ class EngineServer:
             else:
                 raise _Refused(400, f"method {method} is not used by Engine.IO")
         except _Refused as refused:
+            self.refused[refused.code] += 1
             await respond(
                 send,
                 refused.status,
-                {
-                    "code": "bad_request" if refused.status == 400 else "forbidden",
-                    "message": refused.message,
-                },
+                {"code": refused.code, "message": refused.message},
                 headers=cors,
             )
 
@@ -302,6 +320,7 @@ class EngineServer:
             try:
                 body = await read_body(receive, self.max_payload)
             except BodyTooLarge:
+                self.refused["too_large"] += 1
                 session.close("payload too large")
                 await respond(
                     send,
@@ -331,6 +350,7 @@ class EngineServer:
             query = self._check_query(scope, "websocket")
         except _Refused as refused:
             log.info("refused WebSocket from %s: %s", scope.get("client"), refused.message)
+            self.refused[refused.code] += 1
             await send({"type": "websocket.close", "code": 1008, "reason": refused.message[:120]})
             return
         sid = query.get("sid")

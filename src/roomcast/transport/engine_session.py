@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from roomcast.core.errors import RoomcastError
 from roomcast.protocol.engineio import RECORD_SEPARATOR
 from roomcast.transport.frames import SharedText, wire_bytes
 
@@ -54,6 +55,7 @@ class EngineSession:
         "direct_write",
         "ensure_writer",
         "queue",
+        "refusal",
         "remote",
         "sid",
         "transport",
@@ -68,6 +70,9 @@ class EngineSession:
         self.sid = sid
         self.transport: TransportName = transport
         self.remote = remote
+        #: Set when the session is over an abuse limit: the layer above refuses to connect
+        #: with it (a ``connect_error`` the client can read, not a dropped socket).
+        self.refusal: RoomcastError | None = None
         self.queue: list[Frame] = []  # a list: an empty deque already costs 0.7 KiB
         self.closed = False
         self.close_reason = ""

@@ -9,6 +9,7 @@ at ``/api/v1/openapi.json`` describes exactly these routes (a test compares them
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,10 +28,13 @@ from roomcast.core.errors import (
     TooLarge,
     Unauthorized,
 )
+from roomcast.core.limits import Unlimited
 from roomcast.core.policy import parse_policy
+from roomcast.core.ratelimit import KeyedBuckets
 from roomcast.core.validation import MAX_HISTORY_LIMIT, Limits, parse_name, parse_room, parse_send
 from roomcast.ports import MessageDraft, Sender, Store
 from roomcast.transport.api_keys import authenticate
+from roomcast.transport.api_limits import CountRefusals, RateLimit
 from roomcast.transport.asgi import BodyTooLarge, read_body
 from roomcast.transport.exports import transcript_response
 from roomcast.transport.openapi import openapi_document
@@ -121,9 +125,27 @@ def _resource(path: str, **endpoints: Endpoint) -> Route:
 
 
 def create_api(
-    store: Store, rooms: RoomService, *, limits: Limits, max_body: int, origins: tuple[str, ...]
+    store: Store,
+    rooms: RoomService,
+    *,
+    limits: Limits,
+    max_body: int,
+    origins: tuple[str, ...],
+    rate: KeyedBuckets | None = None,
+    unlimited: Unlimited | None = None,
+    refusals: Counter[str] | None = None,
 ) -> Starlette:
-    """The ASGI app of the HTTP API, to be mounted at :data:`API_PREFIX`."""
+    """The ASGI app of the HTTP API, to be mounted at :data:`API_PREFIX`.
+
+    ``rate`` limits requests per API key or client address (none in ``unlimited``);
+    ``refusals`` counts every error answer by its code.
+    """
+
+    async def key_name(request: Request) -> str:
+        # RateLimit has looked the key up already; only a missing or wrong one is looked
+        # at again, for the message that says what is wrong with it.
+        name: str | None = getattr(request.state, "api_key", None)
+        return name or await authenticate(store, request.headers.get("authorization"))
 
     async def room_info(room: str) -> dict[str, Any]:
         last = await store.last_offset(room)
@@ -148,7 +170,7 @@ def create_api(
         return JSONResponse({"ok": True, **await room_info(room)})
 
     async def put_room(request: Request) -> Response:
-        await authenticate(store, request.headers.get("authorization"))
+        await key_name(request)
         room = parse_room(request.path_params["room"])
         policy = parse_policy(await _json_body(request, max_body), rooms.policy(room))
         await rooms.set_policy(room, policy)
@@ -173,7 +195,7 @@ def create_api(
         )
 
     async def post_message(request: Request) -> Response:
-        key_name = await authenticate(store, request.headers.get("authorization"))
+        publisher = await key_name(request)
         room = parse_room(request.path_params["room"])
         body = await _json_body(request, max_body)
         if not isinstance(body, dict):
@@ -182,12 +204,12 @@ def create_api(
         if unknown:
             raise BadRequest(f"unknown fields {', '.join(unknown)}; use text, data, cid, name")
         request_ = parse_send({**body, "room": room}, limits)
-        name = key_name if body.get("name") is None else parse_name(body["name"])
+        name = publisher if body.get("name") is None else parse_name(body["name"])
         draft = MessageDraft(
             room=room,
             kind="text" if request_.text is not None else "data",
             ts=rooms.now_ms(),
-            sender=Sender(f"key:{key_name}", name),
+            sender=Sender(f"key:{publisher}", name),
             text=request_.text,
             data=request_.data,
             cid=request_.cid,
@@ -196,7 +218,7 @@ def create_api(
         return _JSONText(f'{{"ok":true,"message":{text}}}', status_code=201)
 
     async def get_transcript(request: Request) -> Response:
-        await authenticate(store, request.headers.get("authorization"))
+        await key_name(request)
         return transcript_response(store, request)
 
     async def openapi(request: Request) -> Response:
@@ -215,8 +237,15 @@ def create_api(
         allow_methods=["GET", "POST", "PUT"],
         allow_headers=["authorization", "content-type"],
     )
+    middleware = [cors]
+    if refusals is not None:  # inside CORS, so refused browser requests can be read
+        middleware.append(Middleware(CountRefusals, refusals=refusals))
+    if rate is not None:
+        middleware.append(
+            Middleware(RateLimit, store=store, buckets=rate, unlimited=unlimited or Unlimited())
+        )
     return Starlette(
         routes=routes,
-        middleware=[cors],
+        middleware=middleware,
         exception_handlers={HTTPException: _http_error, 404: _http_error, 405: _http_error},
     )

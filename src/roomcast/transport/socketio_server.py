@@ -26,6 +26,10 @@ __all__ = ["ConnectRefused", "NamespaceHandler", "SioConnection", "SioServer"]
 log = logging.getLogger(__name__)
 
 
+# Seconds a session refused by the engine (over an abuse limit) waits for its connect.
+REFUSED_GRACE = 5.0
+
+
 class ConnectRefused(RoomcastError):
     """Raised by a namespace's ``on_connect`` to refuse; the client gets ``connect_error``."""
 
@@ -175,9 +179,11 @@ class SioServer:
         client = _Client(sio.Decoder(max_attachments=self.max_attachments))
         session.context = client
         loop = asyncio.get_running_loop()
-        client.connect_timer = loop.call_later(
-            self.connect_timeout, self._connect_timed_out, session
-        )
+        # A refused session only waits for its connect, to answer it with the refusal.
+        timeout = self.connect_timeout
+        if session.refusal is not None:
+            timeout = min(timeout, REFUSED_GRACE)
+        client.connect_timer = loop.call_later(timeout, self._connect_timed_out, session)
 
     def _connect_timed_out(self, session: EngineSession) -> None:
         client: _Client = session.context
@@ -237,6 +243,9 @@ class SioServer:
                 ),
             )
             return
+        if session.refusal is not None:  # counted where it was decided, by the engine
+            self._refuse(session, namespace, session.refusal)
+            return
         auth: dict[str, Any] = dict(packet.data or {})
         saved = self._restore(namespace, auth)
         if saved is not None:
@@ -250,15 +259,7 @@ class SioServer:
             await handler.on_connect(conn, auth, saved is not None)
         except RoomcastError as error:
             self.refused[error.code] += 1
-            self._send(
-                session,
-                sio.SioPacket(
-                    sio.PacketType.CONNECT_ERROR,
-                    namespace,
-                    # JS clients read err.message and err.data; Python clients get the object.
-                    {**error.to_wire(), "data": error.to_wire()},
-                ),
-            )
+            self._refuse(session, namespace, error)
             return
         if session.closed:
             return
@@ -276,6 +277,17 @@ class SioServer:
             for room in saved.rooms:
                 self.join(conn, room)
             session.send_many(list(saved.missed))
+
+    def _refuse(self, session: EngineSession, namespace: str, error: RoomcastError) -> None:
+        self._send(
+            session,
+            sio.SioPacket(
+                sio.PacketType.CONNECT_ERROR,
+                namespace,
+                # JS clients read err.message and err.data; Python clients get the object.
+                {**error.to_wire(), "data": error.to_wire()},
+            ),
+        )
 
     def _restore(self, namespace: str, auth: dict[str, Any]) -> SavedSession | None:
         pid = auth.pop("pid", None)
