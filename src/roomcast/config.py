@@ -98,7 +98,7 @@ class Settings:
     unlimited_ips: tuple[str, ...] = _setting(
         ("127.0.0.0/8", "::1"),
         "Comma-separated addresses or networks the per-address limits skip: this machine "
-        "by default, as a reverse proxy here gives every client its own address.",
+        "by default, since behind a reverse proxy here every client has its address.",
     )
     max_rooms_per_connection: int = _setting(
         100, "Rooms one connection may be in at once. 0: no limit.", minimum=0

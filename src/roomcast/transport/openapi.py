@@ -34,7 +34,24 @@ def _ok(description: str, schema: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
+_RATE_LIMITED = {
+    **_ok(
+        "Too many requests from this API key (or, without one, this address): over "
+        "--api-rate a second, after a burst of --api-burst.",
+        "Error",
+    ),
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[1-9][0-9]*$"},
+        }
+    },
+}
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
+    """The error answers of an operation; every one may also get a 429 (its rate limit)."""
     reasons = {
         400: "Bad input: the message says what is wrong.",
         401: "No API key, or an unknown or revoked one.",
@@ -42,7 +59,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
         413: "The body, text or data is too large.",
         503: "The store cannot take the request now.",
     }
-    return {str(status): _ok(reasons[status], "Error") for status in statuses}
+    answers = {str(status): _ok(reasons[status], "Error") for status in statuses}
+    return {**answers, "429": _RATE_LIMITED}
 
 
 _ROOM = {
@@ -234,7 +252,9 @@ def openapi_document() -> dict[str, Any]:
             "title": "Roomcast HTTP API",
             "version": __version__,
             "description": "Rooms, history and publishing. Reads are open; writes need an "
-            "API key made with `roomcast key create NAME`, sent as a bearer token.",
+            "API key made with `roomcast key create NAME`, sent as a bearer token. Each "
+            "key, and each client address for requests without one, may make --api-rate "
+            "requests a second after a burst of --api-burst; more get 429 and Retry-After.",
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
@@ -340,7 +360,10 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "openapi",
                     "summary": "This document.",
-                    "responses": {"200": {"description": "The OpenAPI document."}},
+                    "responses": {
+                        "200": {"description": "The OpenAPI document."},
+                        **_errors(),
+                    },
                 }
             },
         },
