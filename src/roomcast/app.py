@@ -35,6 +35,7 @@ from roomcast.transport.exports import console_export
 from roomcast.transport.http_api import API_PREFIX, api_not_found, create_api
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.pages import page_routes
+from roomcast.transport.request_ids import with_request_id
 from roomcast.transport.rooms import RoomService
 from roomcast.transport.site import SiteFolder, site_routes, widget_tag
 from roomcast.transport.socketio_server import SioServer
@@ -77,6 +78,8 @@ class RoomcastApp:
     console_auth: ConsoleAuth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            send = with_request_id(scope, send)
         if scope["type"] != "lifespan" and scope["path"].startswith(SOCKET_PATH):
             await self.engine(scope, receive, send)
         else:
