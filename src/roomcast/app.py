@@ -23,6 +23,7 @@ from roomcast.console_auth import ConsoleAuth
 from roomcast.core.errors import ConfigError
 from roomcast.core.policy import parse_policy
 from roomcast.core.validation import Limits
+from roomcast.health import StoreProbe
 from roomcast.links import link_secret
 from roomcast.metrics import CONTENT_TYPE, Metrics, ServerFigures
 from roomcast.ports import Bus, MessageDraft, Sender, Store
@@ -131,6 +132,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         node_ttl=settings.node_ttl,
     )
     sio.register("/", chat)
+    chat.cluster.on_lag = metrics.bus_lag.observe
     engine = EngineServer(
         sio,
         ping_interval=settings.ping_interval,
@@ -140,13 +142,10 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         origins=OriginPolicy(settings.origins),
     )
 
+    probe = StoreProbe(store)
+
     async def health() -> dict[str, object]:
-        try:
-            await store.last_offset("roomcast-health")
-            store_ok = True
-        except Exception:  # a task boundary: health reports, it does not raise
-            log.exception("health check: store failed")
-            store_ok = False
+        store_ok = await probe.answers()
         bus_ok = bus.healthy
         return {
             "ok": store_ok and bus_ok,
@@ -203,6 +202,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             engine.close_all("server shutting down")
+            probe.stop()
             await chat.stop()
             await rooms.stop()
             await bus.stop()
