@@ -209,7 +209,12 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             await store.close()
 
     api = create_api(
-        store, rooms, limits=limits, max_body=settings.max_payload, origins=settings.origins
+        store,
+        rooms,
+        limits=limits,
+        max_body=settings.max_payload,
+        origins=settings.origins,
+        reads_need_key=settings.signed_links_only,
     )
     routes = [
         Mount(API_PREFIX, app=api),

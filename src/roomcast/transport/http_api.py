@@ -1,6 +1,7 @@
 """The HTTP API at ``/api/v1``: rooms, history, publishing, room policies.
 
 Reads are open, like the rooms themselves; writes need an API key (``roomcast key create``).
+With ``--signed-links-only`` the rooms are closed, and reads need a key too.
 Every answer is JSON: ``{"ok": true, ...}``, or ``{"ok": false, "error": {"code", "message"}}``
 with the error's HTTP status — errors are mapped here, in one place. The OpenAPI document
 at ``/api/v1/openapi.json`` describes exactly these routes (a test compares them).
@@ -121,9 +122,22 @@ def _resource(path: str, **endpoints: Endpoint) -> Route:
 
 
 def create_api(
-    store: Store, rooms: RoomService, *, limits: Limits, max_body: int, origins: tuple[str, ...]
+    store: Store,
+    rooms: RoomService,
+    *,
+    limits: Limits,
+    max_body: int,
+    origins: tuple[str, ...],
+    reads_need_key: bool = False,
 ) -> Starlette:
-    """The ASGI app of the HTTP API, to be mounted at :data:`API_PREFIX`."""
+    """The ASGI app of the HTTP API, to be mounted at :data:`API_PREFIX`.
+
+    ``reads_need_key``: rooms that only signed links open must not be read without a key.
+    """
+
+    async def may_read(request: Request) -> None:
+        if reads_need_key:
+            await authenticate(store, request.headers.get("authorization"))
 
     async def room_info(room: str) -> dict[str, Any]:
         last = await store.last_offset(room)
@@ -132,6 +146,7 @@ def create_api(
         return {"room": room, "last_offset": last, "policy": rooms.policy(room).to_wire()}
 
     async def list_rooms(request: Request) -> Response:
+        await may_read(request)
         listed = [
             {
                 "room": summary.room,
@@ -144,6 +159,7 @@ def create_api(
         return JSONResponse({"ok": True, "rooms": listed})
 
     async def get_room(request: Request) -> Response:
+        await may_read(request)
         room = parse_room(request.path_params["room"])
         return JSONResponse({"ok": True, **await room_info(room)})
 
@@ -155,6 +171,7 @@ def create_api(
         return JSONResponse({"ok": True, **await room_info(room)})
 
     async def get_messages(request: Request) -> Response:
+        await may_read(request)
         room = parse_room(request.path_params["room"])
         since = _query_int(request, "since", 0, 2**53)
         before = _query_int(request, "before", 0, 2**53)
