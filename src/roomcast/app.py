@@ -26,6 +26,7 @@ from roomcast.core.limits import AddressSessions, RoomLimits, Unlimited, parse_n
 from roomcast.core.policy import parse_policy
 from roomcast.core.ratelimit import KeyedBuckets
 from roomcast.core.validation import Limits
+from roomcast.health import StoreProbe
 from roomcast.links import link_secret
 from roomcast.metrics import CONTENT_TYPE, Metrics, ServerFigures
 from roomcast.ports import Bus, MessageDraft, Sender, Store
@@ -38,6 +39,7 @@ from roomcast.transport.exports import console_export
 from roomcast.transport.http_api import API_PREFIX, api_not_found, create_api
 from roomcast.transport.origins import OriginPolicy
 from roomcast.transport.pages import page_routes
+from roomcast.transport.request_ids import with_request_id
 from roomcast.transport.rooms import RoomService
 from roomcast.transport.site import SiteFolder, site_routes, widget_tag
 from roomcast.transport.socketio_server import SioServer
@@ -80,6 +82,8 @@ class RoomcastApp:
     console_auth: ConsoleAuth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            send = with_request_id(scope, send)
         if scope["type"] != "lifespan" and scope["path"].startswith(SOCKET_PATH):
             await self.engine(scope, receive, send)
         else:
@@ -134,6 +138,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         node_ttl=settings.node_ttl,
     )
     sio.register("/", chat)
+    chat.cluster.on_lag = metrics.bus_lag.observe
     engine = EngineServer(
         sio,
         ping_interval=settings.ping_interval,
@@ -144,13 +149,10 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         addresses=AddressSessions(settings.max_connections_per_ip, unlimited),
     )
 
+    probe = StoreProbe(store)
+
     async def health() -> dict[str, object]:
-        try:
-            await store.last_offset("roomcast-health")
-            store_ok = True
-        except Exception:  # a task boundary: health reports, it does not raise
-            log.exception("health check: store failed")
-            store_ok = False
+        store_ok = await probe.answers()
         bus_ok = bus.healthy
         return {
             "ok": store_ok and bus_ok,
@@ -207,6 +209,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             engine.close_all("server shutting down")
+            probe.stop()
             await chat.stop()
             await rooms.stop()
             await bus.stop()
@@ -221,6 +224,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         rate=KeyedBuckets(settings.api_rate, settings.api_burst),
         unlimited=unlimited,
         refusals=api_refusals,
+        reads_need_key=settings.signed_links_only,
     )
     routes = [
         Mount(API_PREFIX, app=api),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from roomcast.core.transcript import DELIMITERS
 from roomcast.demos.cloud import cloud_producer
 from roomcast.demos.numbers import numbers_producer
 from roomcast.links import link_secret
+from roomcast.log_format import configure_logging
 from roomcast.producers import Producer
 from roomcast.serving import bind, run_server
 from roomcast.timeline import EXPORT_FORMATS
@@ -318,9 +318,7 @@ def serve(
     lines added to the banner. With ``--workers`` above 1, worker processes serve and this
     one supervises them.
     """
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     if settings.workers > 1:
         return _serve_workers(settings, producers, pages)
     try:

@@ -21,6 +21,7 @@ from roomcast.adapters.urls import redact
 from roomcast.core.limits import parse_networks
 from roomcast.core.validation import is_room_name
 from roomcast.errors import ConfigError
+from roomcast.log_format import LOG_FORMATS
 
 __all__ = [
     "CLIENT_VARIABLES",
@@ -69,6 +70,11 @@ class Settings:
         "'https://app.example.com'; '*' allows any.",
     )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+    log_format: str = _setting(
+        "text",
+        "Log lines as 'text' for people or 'json', one object per line with the request or "
+        "connection id, for log collectors; see docs/topics/observability.md.",
+    )
     ping_interval: float = _setting(25.0, "Seconds between Engine.IO pings.", minimum=0.05)
     ping_timeout: float = _setting(20.0, "Seconds to wait for a pong.", minimum=0.05)
     connect_timeout: float = _setting(
@@ -197,6 +203,8 @@ class Settings:
             raise ConfigError(
                 f"--log-level must be debug, info, warning or error, not {self.log_level!r}"
             )
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"--log-format must be text or json, not {self.log_format!r}")
         if not is_room_name(self.site_room):
             raise ConfigError(
                 f"--site-room: {self.site_room!r} is not a room name (1-64 characters of "

@@ -71,7 +71,7 @@ class _Figures(Collector):
 
 
 class Metrics:
-    """One server's registry: its figures plus the store's write latency."""
+    """One server's registry: its figures plus the store's write latency and the bus lag."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
@@ -79,6 +79,13 @@ class Metrics:
             "roomcast_store_write_seconds",
             "Time from a message's append to its commit in the store.",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
+        self.bus_lag = Histogram(
+            "roomcast_bus_lag_seconds",
+            "Time from a heartbeat's publish on another process to its receipt here, "
+            "through the bus (Redis); empty with the local bus.",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
             registry=self.registry,
         )
 

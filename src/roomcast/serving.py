@@ -16,6 +16,7 @@ from roomcast.app import SOCKET_PATH, RoomcastApp
 from roomcast.config import Settings
 from roomcast.core.errors import ConfigError
 from roomcast.gc_tuning import tune_gc_for_connections
+from roomcast.log_format import uvicorn_log_options
 from roomcast.transport.fast_upgrade import engine_http_protocol
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
@@ -92,7 +93,7 @@ def run_server(
         http=engine_http_protocol({SOCKET_PATH: app.engine}),
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
         server_header=False,
-        access_log=False,
+        **uvicorn_log_options(settings.log_format),
         lifespan="on",
     )
     server = _Server(config)

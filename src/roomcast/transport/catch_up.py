@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from roomcast.core.delivered import DeliveredOffsets
+from roomcast.log_context import detached
 from roomcast.ports import Store
 from roomcast.protocol.socketio import dumps
 
@@ -83,7 +84,10 @@ class CatchUp:
         """Catch up ``rooms`` (every followed room when None) soon, in the background."""
         self._pending.update(self.offsets.rooms() if rooms is None else rooms)
         if self._pending and (self._task is None or self._task.done()):
-            self._task = asyncio.create_task(self._run(), name="roomcast-catch-up")
+            # Detached: it catches up rooms for everyone, whoever asked first.
+            self._task = asyncio.create_task(
+                self._run(), name="roomcast-catch-up", context=detached()
+            )
 
     def check(self) -> None:
         """Periodic: forget rooms nobody here listens to; catch up gaps that did not fill."""

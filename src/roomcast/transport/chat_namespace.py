@@ -292,9 +292,7 @@ class ChatNamespace:
         request = parse_join(payload)
         room = request.room
         member: Sender = conn.data["member"]
-        link_room = conn.data.get("link_room")
-        if link_room is not None and room != link_room:
-            raise Forbidden(f"your link is for room {link_room!r} only")
+        _check_link_room(conn, room)
         joined: dict[str, bool] = conn.data["joined"]
         if room not in joined:
             check_join(
@@ -395,6 +393,7 @@ class ChatNamespace:
 
     async def _history(self, conn: SioConnection, payload: Any) -> dict[str, Any]:
         request = parse_history(payload, self._limits)
+        _check_link_room(conn, request.room)  # another room's history is as closed as it
         messages = await self._store.read(request.room, before=request.before, limit=request.limit)
         return {
             "room": request.room,
@@ -464,3 +463,10 @@ class ChatNamespace:
             self.presence.room(room).set_typing(typing["member"]["id"], bool(typing["typing"]))
             self._to_console("typing", encoded)
         self._sio.broadcast_encoded(NAMESPACE, room, event, encoded)
+
+
+def _check_link_room(conn: SioConnection, room: str) -> None:
+    """A connection made with a signed link reaches its link's room only."""
+    link_room = conn.data.get("link_room")
+    if link_room is not None and room != link_room:
+        raise Forbidden(f"your link is for room {link_room!r} only")

@@ -9,6 +9,9 @@ in small JSON notes (docs/topics/scaling.md lists them):
 - ``beat``: every ``heartbeat`` seconds. A node not heard from for ``ttl`` seconds is dead
   (``kill -9``, cut off): its connections go offline everywhere, and every room is caught up
   (it may have died between storing a message and publishing it).
+  It carries the sender's wall-clock time (``ts``): the receiver's clock minus it is the
+  bus lag, from publish on one process to receipt on another (``/metrics``; between
+  machines it includes the difference of their clocks).
 - ``hello``: at start and after the bus recovered. Every node answers with its shares, so a
   node that starts late, or missed changes during an outage, learns the current presence;
   and catches up every room from the store (transport/catch_up.py).
@@ -76,6 +79,7 @@ class ClusterLink:
         heartbeat: float,
         ttl: float,
         monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.node = node
         self._bus = bus
@@ -84,6 +88,9 @@ class ClusterLink:
         self._catch_up = catch_up
         self._heartbeat = heartbeat
         self._monotonic = monotonic
+        self._wall = wall
+        # Called with each heartbeat's lag in seconds; the app points it at /metrics.
+        self.on_lag: Callable[[float], None] | None = None
         self.nodes = NodeTable(node, ttl)
         self._outbox: list[str | dict[str, Any]] = []  # a room name: its share, read when sent
         self._queued_rooms: set[str] = set()
@@ -196,7 +203,7 @@ class ClusterLink:
         if now < next_beat:
             return
         with contextlib.suppress(Unavailable):
-            await self._publish({"t": "beat"})
+            await self._publish({"t": "beat", "ts": self._wall()})
         dead = self.nodes.expired(now)
         for node in dead:
             log.warning("cluster: node %s went silent; its members are offline", node)
@@ -217,6 +224,8 @@ class ClusterLink:
             if self.nodes.forget(node):
                 self._drop(node)
             return
+        if kind == "beat":
+            self._beat_lag(note.get("ts"))
         if self.nodes.heard(node, self._monotonic()) and kind != "hello":
             log.info("cluster: node %s joined", node)
             self._announce_all()  # it needs our shares as much as we need its
@@ -232,6 +241,11 @@ class ClusterLink:
             self._view.show_event(note["room"], note["event"], note["args"])
         elif kind == "timeline":
             self._view.show_timeline(note["args"])
+
+    def _beat_lag(self, sent: object) -> None:
+        # A node of an older version sends no time; a clock behind ours no negative lag.
+        if self.on_lag is not None and isinstance(sent, int | float):
+            self.on_lag(max(0.0, self._wall() - sent))
 
     def _drop(self, node: str) -> None:
         for room in self._presence.rooms():

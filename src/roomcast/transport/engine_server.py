@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 from roomcast.core.errors import RateLimited
 from roomcast.core.limits import AddressSessions
+from roomcast.log_context import CONNECTION_ID, detached
 from roomcast.protocol.engineio import (
     Packet,
     PacketType,
@@ -153,7 +154,8 @@ class EngineServer:
     def mark_dirty(self, session: EngineSession) -> None:
         """Flush ``session`` with the others at the end of this pass of the event loop."""
         if not self._dirty:
-            asyncio.get_running_loop().call_soon(self._flush_dirty)
+            # Detached: the flush is for every dirty session, not the one that came first.
+            asyncio.get_running_loop().call_soon(self._flush_dirty, context=detached())
         self._dirty.append(session)
 
     def _flush_dirty(self) -> None:
@@ -248,11 +250,13 @@ class EngineServer:
                 if method != "GET":
                     raise _Refused(400, "a new session starts with a GET request")
                 session = self._new_session("polling", _remote(scope))
+                CONNECTION_ID.set(session.sid)
                 await respond(send, 200, self._handshake(session, ["websocket"]), headers=cors)
                 session.start_heartbeat()
                 await self.handler.on_open(session)
                 return
             session = self._session(sid)
+            CONNECTION_ID.set(sid)
             if session.transport != "polling":
                 raise _Refused(400, "this session has been upgraded to WebSocket")
             if method == "GET":
@@ -356,6 +360,8 @@ class EngineServer:
         sid = query.get("sid")
         if sid is not None:
             session = self.sessions.get(sid)
+            if session is not None:
+                CONNECTION_ID.set(sid)
             await send({"type": "websocket.accept"})
             if session is None or session.transport != "polling" or session.upgrading:
                 # Accepted, then closed: a refused handshake would look like a network error.
@@ -365,6 +371,7 @@ class EngineServer:
                 return
         else:
             session = self._new_session("websocket", _remote(scope))
+            CONNECTION_ID.set(session.sid)
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.send", "text": self._handshake(session, [])})
             session.start_heartbeat()
@@ -404,6 +411,7 @@ class EngineServer:
     async def _serve_websocket(
         self, session: EngineSession, connection: WebSocketConnection
     ) -> None:
+        CONNECTION_ID.set(session.sid)  # this task's context: every line it logs
         try:
             await self.handler.on_open(session)
             await self._run_websocket(

@@ -1,6 +1,7 @@
 """The HTTP API at ``/api/v1``: rooms, history, publishing, room policies.
 
 Reads are open, like the rooms themselves; writes need an API key (``roomcast key create``).
+With ``--signed-links-only`` the rooms are closed, and reads need a key too.
 Every answer is JSON: ``{"ok": true, ...}``, or ``{"ok": false, "error": {"code", "message"}}``
 with the error's HTTP status — errors are mapped here, in one place. The OpenAPI document
 at ``/api/v1/openapi.json`` describes exactly these routes (a test compares them).
@@ -134,11 +135,13 @@ def create_api(
     rate: KeyedBuckets | None = None,
     unlimited: Unlimited | None = None,
     refusals: Counter[str] | None = None,
+    reads_need_key: bool = False,
 ) -> Starlette:
     """The ASGI app of the HTTP API, to be mounted at :data:`API_PREFIX`.
 
     ``rate`` limits requests per API key or client address (none in ``unlimited``);
-    ``refusals`` counts every error answer by its code.
+    ``refusals`` counts every error answer by its code; ``reads_need_key``: rooms that
+    only signed links open must not be read without a key.
     """
 
     async def key_name(request: Request) -> str:
@@ -147,6 +150,10 @@ def create_api(
         name: str | None = getattr(request.state, "api_key", None)
         return name or await authenticate(store, request.headers.get("authorization"))
 
+    async def may_read(request: Request) -> None:
+        if reads_need_key:
+            await key_name(request)
+
     async def room_info(room: str) -> dict[str, Any]:
         last = await store.last_offset(room)
         if last == 0 and not rooms.has_policy(room):
@@ -154,6 +161,7 @@ def create_api(
         return {"room": room, "last_offset": last, "policy": rooms.policy(room).to_wire()}
 
     async def list_rooms(request: Request) -> Response:
+        await may_read(request)
         listed = [
             {
                 "room": summary.room,
@@ -166,6 +174,7 @@ def create_api(
         return JSONResponse({"ok": True, "rooms": listed})
 
     async def get_room(request: Request) -> Response:
+        await may_read(request)
         room = parse_room(request.path_params["room"])
         return JSONResponse({"ok": True, **await room_info(room)})
 
@@ -177,6 +186,7 @@ def create_api(
         return JSONResponse({"ok": True, **await room_info(room)})
 
     async def get_messages(request: Request) -> Response:
+        await may_read(request)
         room = parse_room(request.path_params["room"])
         since = _query_int(request, "since", 0, 2**53)
         before = _query_int(request, "before", 0, 2**53)

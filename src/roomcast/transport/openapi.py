@@ -241,6 +241,8 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 _KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
+# Reads need no key, except on a server with --signed-links-only, whose rooms are closed.
+_KEY_IF_CLOSED: list[dict[str, list[str]]] = [{}, {"apiKey": []}]
 
 
 @functools.cache
@@ -251,10 +253,11 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "Roomcast HTTP API",
             "version": __version__,
-            "description": "Rooms, history and publishing. Reads are open; writes need an "
-            "API key made with `roomcast key create NAME`, sent as a bearer token. Each "
-            "key, and each client address for requests without one, may make --api-rate "
-            "requests a second after a burst of --api-burst; more get 429 and Retry-After.",
+            "description": "Rooms, history and publishing. Reads are open (on a server with "
+            "--signed-links-only they need a key too); writes need an API key made with "
+            "`roomcast key create NAME`, sent as a bearer token. Each key, and each client "
+            "address for requests without one, may make --api-rate requests a second after "
+            "a burst of --api-burst; more get 429 and Retry-After.",
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
@@ -266,7 +269,8 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "listRooms",
                     "summary": "Every room with messages, most recently active first.",
-                    "responses": {"200": _ok("The rooms.", "RoomList"), **_errors(503)},
+                    "security": _KEY_IF_CLOSED,
+                    "responses": {"200": _ok("The rooms.", "RoomList"), **_errors(401, 503)},
                 }
             },
             "/rooms/{room}": {
@@ -274,7 +278,11 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "getRoom",
                     "summary": "A room's newest offset and policy.",
-                    "responses": {"200": _ok("The room.", "Room"), **_errors(400, 404, 503)},
+                    "security": _KEY_IF_CLOSED,
+                    "responses": {
+                        "200": _ok("The room.", "Room"),
+                        **_errors(400, 401, 404, 503),
+                    },
                 },
                 "put": {
                     "operationId": "setRoomPolicy",
@@ -296,6 +304,7 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "readMessages",
                     "summary": "Messages in offset order: after `since`, before `before`, "
                     "else the newest.",
+                    "security": _KEY_IF_CLOSED,
                     "parameters": [
                         _query("since", "Only messages with a greater offset.", 0, 2**53),
                         _query("before", "Only messages with a smaller offset.", 0, 2**53),
@@ -303,7 +312,7 @@ def openapi_document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _ok("A page of messages.", "MessagePage"),
-                        **_errors(400, 404, 503),
+                        **_errors(400, 401, 404, 503),
                     },
                 },
                 "post": {

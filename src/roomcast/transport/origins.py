@@ -33,9 +33,13 @@ class OriginPolicy:
         return origin
 
     def cors_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
-        """Headers that let an allowed cross-origin page read the response."""
+        """Headers that let an allowed cross-origin page read the response; none for others.
+
+        A refused origin gets none, so that a preflight does not promise what the request
+        that follows is refused.
+        """
         origin = header(scope, b"origin")
-        if origin is None:
+        if origin is None or self.rejected_origin(scope) is not None:
             return []
         return [
             (b"access-control-allow-origin", origin.encode("latin-1")),

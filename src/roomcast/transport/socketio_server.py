@@ -259,6 +259,7 @@ class SioServer:
             await handler.on_connect(conn, auth, saved is not None)
         except RoomcastError as error:
             self.refused[error.code] += 1
+            log.info("refused a connection to namespace %s: %s", namespace, error.code)
             self._refuse(session, namespace, error)
             return
         if session.closed:

@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from roomcast.log_context import detached
+
 __all__ = ["TimerWheel"]
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,8 @@ class TimerWheel(Generic[T]):
         items = self._slots.get(tick)
         if items is None:
             items = self._slots[tick] = []
-            loop.call_at(tick * self._tick, self._fire, tick)
+            # Detached: the tick fires for many owners, not for the one that added first.
+            loop.call_at(tick * self._tick, self._fire, tick, context=detached())
         items.append(item)
         return tick
 
