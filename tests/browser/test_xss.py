@@ -59,7 +59,11 @@ TEXTS = [
 ]
 DATA = {"<img src=x onerror=window.__xss=1>": "<script>window.__xss=1</script>", "n": [1, "{{x}}"]}
 # Elements a payload would make, if it were ever parsed as HTML.
-MADE = "img[src='x'], svg, iframe, script:not([src]), a[href^='javascript'], b"
+# (The pages' own icons are SVG, so an SVG counts only with the handler the payload gives it.)
+MADE = (
+    "img[src='x'], [onerror], [onload], iframe, script:not([src]), a[href^='javascript'], b, "
+    "[data-testid=message-text] :not(a[href^='http']), [data-testid=message-sender] *"
+)
 
 
 @pytest.fixture
@@ -126,7 +130,8 @@ def test_the_chat_page_shows_hostile_names_and_texts_literally(
             assert squash(text) in shown, text[:60]
         senders = set(shown_text(page, "message-sender"))
         assert {squash(n) for n in NAMES if n != name} <= senders
-        members = " ".join(shown_text(page, "member"))
+        # On a phone the member list is folded away: its text, not its rendering.
+        members = squash(" ".join(page.get_by_test_id("member").all_text_contents()))
         for other in NAMES:
             assert squash(other) in members, other
         assert_inert(page, page_errors)
@@ -147,7 +152,10 @@ def test_hostile_room_names_are_refused_everywhere(
             page = page_errors.watch(browser.new_page())
             response = page.goto(f"{server.url}/r/{quote(room, safe='')}")
             assert response is not None and response.status == 404
-            assert "Room names are 1-64 characters" in page.inner_text("body")
+            # Chromium logs the 404 itself as a console error; that one is expected.
+            page_errors.errors = [e for e in page_errors.errors if "status of 404" not in e]
+            if "/" not in room:  # with a slash it is no room page at all: plain 404
+                assert "Room names are 1-64 characters" in page.inner_text("body")
             assert_inert(page, page_errors)
             page.close()
     finally:
@@ -193,8 +201,8 @@ def test_the_widget_shows_hostile_names_and_texts_literally(
         shown = shown_text(page, "message-text")
         for text in TEXTS:
             assert squash(text) in shown, text[:60]
+        # Only inside the widget: the prototype page has inline scripts of its own.
         assert_inert(page, page_errors, scope="roomcast-widget")
-        assert_inert(page, page_errors)
         assert page.evaluate("window.__csp") == []
 
 
