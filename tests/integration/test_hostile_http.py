@@ -160,6 +160,21 @@ def test_an_oversized_request_head_gets_431(server: RunningServer, head: bytes) 
     serves_others(server)
 
 
+def test_an_endless_header_is_cut_off(server: RunningServer) -> None:
+    # httptools keeps a header until its end; one that never ends must not grow forever.
+    where = urlparse(server.url)
+    sent = 0
+    with socket.create_connection((where.hostname, where.port), timeout=30) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Endless: ")
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            while sent < 20_000_000:
+                sock.sendall(b"c" * 10_000)
+                sent += 10_000
+    # Socket buffers on both sides take some, but nowhere near the 20 MB offered.
+    assert sent < 5_000_000
+    serves_others(server)
+
+
 def test_a_request_head_just_under_the_limit_is_served(server: RunningServer) -> None:
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: "
     answer = raw(server, head + b"a" * (MAX_HEAD - 200) + b"\r\n\r\n")

@@ -37,7 +37,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._head_size = 0
+        self._head_size = 0  # bytes of request line and headers parsed
+        self._head_received = 0  # bytes received while the head was still incomplete
         self._head_timer: asyncio.TimerHandle | None = None
         self._refusal: bytes | None = None
 
@@ -49,9 +50,19 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm_head_timer()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # httptools keeps a header's parts until the header ends, so on_header alone does
+        # not bound one endless header: count what arrives while the head is unfinished
+        # (a chunk that finishes it is not counted, as it may carry the body too).
+        if self._head_timer is not None and not self.transport.is_closing():
+            self._head_received += len(data)
+            if self._head_received > MAX_HEAD:
+                self._refuse(b"431 Request Header Fields Too Large")
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_size = 0
+        self._head_size = self._head_received = 0
         self._arm_head_timer()
 
     def on_url(self, url: bytes) -> None:
