@@ -113,7 +113,11 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     unlimited = Unlimited(parse_networks(settings.unlimited_ips))
     api_refusals: Counter[str] = Counter()
     sio = SioServer(
-        connect_timeout=settings.connect_timeout, recovery_window=settings.recovery_window
+        connect_timeout=settings.connect_timeout,
+        recovery_window=settings.recovery_window,
+        max_packet=settings.max_payload,
+        # No slower than the heartbeat: a pong sent after them would not come in time either.
+        attachment_timeout=settings.ping_timeout,
     )
     # One ConsoleAuth for the console's pages and its Socket.IO connections alike: both
     # check passes signed with the same secret and the same password file.

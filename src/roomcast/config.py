@@ -83,6 +83,12 @@ class Settings:
     max_payload: int = _setting(
         1_000_000, "Largest Engine.IO packet or polling body, in bytes.", minimum=1024
     )
+    header_timeout: float = _setting(
+        20.0,
+        "Seconds a client may take to send an HTTP request's line and headers; slower "
+        "ones get 408 and are closed, so half-sent requests cannot hold connections.",
+        minimum=0.05,
+    )
     send_buffer: int = _setting(
         4_000,
         "Packets queued for one slow connection before it is dropped (it recovers on reconnect).",

@@ -90,7 +90,8 @@ def run_server(
         ws_per_message_deflate=False,
         ws=FramedWebSocketProtocol,
         # New Engine.IO WebSocket sessions skip ASGI: less memory and time per connection.
-        http=engine_http_protocol({SOCKET_PATH: app.engine}),
+        # It also bounds request heads in size and time (uvicorn has no such limits).
+        http=engine_http_protocol({SOCKET_PATH: app.engine}, head_timeout=settings.header_timeout),
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
         server_header=False,
         **uvicorn_log_options(settings.log_format),

@@ -255,3 +255,25 @@ def test_engineio_payload_round_trip(packets: list[Packet]) -> None:
 @given(eio_packets | st.builds(Packet, st.sampled_from(list(PacketType)), st.text()))
 def test_engineio_frame_round_trip(packet: Packet) -> None:
     assert decode_packet(encode_packet(packet)) == packet
+
+
+# -- bounds ---------------------------------------------------------------------------------
+
+
+@FUZZ
+@given(sio_packets(), st.integers(min_value=1, max_value=200))
+def test_decoder_never_holds_more_than_max_size(packet: SioPacket, max_size: int) -> None:
+    """A binary packet and its attachments are refused once together over ``max_size``."""
+    text, *attachments = encode(packet)
+    decoder = Decoder(max_attachments=1000, max_size=max_size)
+    total = len(text)
+    try:
+        decoder.feed(text)
+        for attachment in attachments:
+            total += len(attachment)
+            decoder.feed(attachment)
+    except ProtocolError:
+        assert attachments and total > max_size
+        assert not decoder.waiting_for_attachments  # nothing kept after the refusal
+    else:
+        assert not attachments or total <= max_size

@@ -131,7 +131,8 @@ class JsonFormat:
         return "\n]}\n"
 
 
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~#"})
+# "&" too: unescaped, a typed "&lt;" would be shown as "<" (an entity, not what was typed).
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~#&"})
 
 
 def _markdown_text(text: str) -> str:

@@ -239,12 +239,15 @@ class Decoder:
     malformed input; the caller closes the connection.
     """
 
-    __slots__ = ("_expected", "_max_attachments", "_pending")
+    __slots__ = ("_expected", "_max_attachments", "_max_size", "_pending", "_size")
 
-    def __init__(self, *, max_attachments: int = 10) -> None:
+    def __init__(self, *, max_attachments: int = 10, max_size: int | None = None) -> None:
+        """``max_size`` bounds a binary packet: its text and attachments, summed in length."""
         self._max_attachments = max_attachments
+        self._max_size = max_size
         self._pending: SioPacket | None = None
         self._expected = 0
+        self._size = 0
 
     @property
     def waiting_for_attachments(self) -> bool:
@@ -259,11 +262,17 @@ class Decoder:
                 if packet.type in _BINARY_TYPES:
                     packet.data = _reconstruct_all(packet.data, [])
                 return packet
-            self._pending, self._expected = packet, expected
+            self._pending, self._expected, self._size = packet, expected, len(message)
             return None
         pending = self._pending
         if pending is None:
             raise ProtocolError("binary data without a binary packet")
+        # Each attachment is within the transport's limit; together they could hold
+        # max_attachments times as much until the last one comes.
+        self._size += len(message)
+        if self._max_size is not None and self._size > self._max_size:
+            self._pending = None
+            raise ProtocolError(f"binary packet over {self._max_size} bytes with its attachments")
         pending.attachments.append(message)
         if len(pending.attachments) < self._expected:
             return None

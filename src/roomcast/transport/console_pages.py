@@ -138,7 +138,9 @@ def console_routes(
             return page
         try:
             form = urllib.parse.parse_qs((await read_body(request.receive, _MAX_FORM)).decode())
-        except (BodyTooLarge, UnicodeDecodeError):
+        except BodyTooLarge:
+            return _sign_in_page(WRONG_PASSWORD, 413)
+        except UnicodeDecodeError:
             return _sign_in_page(WRONG_PASSWORD, 400)
         password = (form.get("password") or [""])[0]
         # scrypt takes tens of milliseconds on purpose: not on the event loop.

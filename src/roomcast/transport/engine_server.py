@@ -428,12 +428,16 @@ class EngineServer:
         try:
             async with asyncio.timeout(_UPGRADE_TIMEOUT):
                 message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    return False  # closed already (by the peer, or for bad framing or size)
                 if message.get("text") != "2probe":
                     await send({"type": "websocket.close", "code": 1002})
                     return False
                 await send({"type": "websocket.send", "text": "3probe"})
                 session.interrupt_poll()
                 message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    return False
                 if message.get("text") != "5":
                     await send({"type": "websocket.close", "code": 1002})
                     return False
@@ -534,7 +538,10 @@ class EngineServer:
         elif kind is PacketType.CLOSE:
             session.close("client close", notify_client=False)
         elif kind is PacketType.PING:
-            session.send("3" + (packet.data if isinstance(packet.data, str) else ""))
+            # In Engine.IO v4 only the server pings ("2probe" of an upgrade is read by
+            # _upgrade); answering client pings would let one client make us write
+            # without limit. The reference server closes the session too.
+            session.close("invalid heartbeat direction", notify_client=False)
         elif kind is PacketType.OPEN:
             session.close("parse error", notify_client=False)
         # NOOP and a stray UPGRADE need nothing.

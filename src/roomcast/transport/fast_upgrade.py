@@ -21,12 +21,12 @@ import logging
 from collections.abc import Mapping
 from typing import ClassVar
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
 from websockets.utils import accept_key
 
 from roomcast.transport.engine_server import EngineServer
+from roomcast.transport.http_guard import GuardedHttpProtocol
 from roomcast.transport.ws_connection import WebSocketConnection
 
 __all__ = ["EngineHttpProtocol", "engine_http_protocol"]
@@ -77,7 +77,7 @@ def _accept_value(method: str, version: str, headers: list[tuple[bytes, bytes]])
     return accept_key(key.decode("ascii")).encode("ascii")
 
 
-class EngineHttpProtocol(HttpToolsProtocol):
+class EngineHttpProtocol(GuardedHttpProtocol):
     """Serves new Engine.IO WebSocket sessions of :attr:`engines` without ASGI."""
 
     #: (path prefix, engine) pairs; set by :func:`engine_http_protocol`.
@@ -121,10 +121,14 @@ class EngineHttpProtocol(HttpToolsProtocol):
         return True
 
 
-def engine_http_protocol(routes: Mapping[str, EngineServer]) -> type[EngineHttpProtocol]:
+def engine_http_protocol(
+    routes: Mapping[str, EngineServer], *, head_timeout: float = 20.0
+) -> type[EngineHttpProtocol]:
     """An :class:`EngineHttpProtocol` class for uvicorn's ``http`` setting.
 
-    ``routes`` maps each path prefix the app sends to an engine (``"/socket.io/"``) to it.
+    ``routes`` maps each path prefix the app sends to an engine (``"/socket.io/"``) to it;
+    ``head_timeout`` is the seconds a request's head may take to arrive.
     """
     engines = tuple((prefix.encode("ascii"), engine) for prefix, engine in routes.items())
-    return type("EngineHttpProtocol", (EngineHttpProtocol,), {"engines": engines})
+    attributes = {"engines": engines, "head_timeout": head_timeout}
+    return type("EngineHttpProtocol", (EngineHttpProtocol,), attributes)

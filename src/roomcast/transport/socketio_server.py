@@ -25,6 +25,10 @@ __all__ = ["ConnectRefused", "NamespaceHandler", "SioConnection", "SioServer"]
 
 log = logging.getLogger(__name__)
 
+#: Connections to namespaces that do not exist that one session may ask for; an app's
+#: client knows its few namespaces, so past this it is scanning, and it is closed.
+MAX_UNKNOWN_NAMESPACES = 16
+
 
 # Seconds a session refused by the engine (over an abuse limit) waits for its connect.
 REFUSED_GRACE = 5.0
@@ -94,6 +98,9 @@ class _Client:
     decoder: sio.Decoder
     connections: dict[str, SioConnection] = field(default_factory=dict)
     connect_timer: asyncio.TimerHandle | None = None
+    #: Runs while a binary packet waits for its attachments.
+    attachment_timer: asyncio.TimerHandle | None = None
+    unknown_namespaces: int = 0
 
 
 class SioServer:
@@ -105,11 +112,17 @@ class SioServer:
         connect_timeout: float,
         recovery_window: float = 0.0,
         max_attachments: int = 10,
+        max_packet: int | None = None,
+        attachment_timeout: float = 20.0,
         clock: Any = time.monotonic,
     ) -> None:
+        """``max_packet`` bounds a binary packet with its attachments (bytes);
+        ``attachment_timeout`` is how long its attachments may take to come."""
         self.namespaces: dict[str, NamespaceHandler] = {}
         self.connect_timeout = connect_timeout
         self.max_attachments = max_attachments
+        self.max_packet = max_packet
+        self.attachment_timeout = attachment_timeout
         self._rooms: dict[tuple[str, str], set[SioConnection]] = {}
         self._live: dict[str, SioConnection] = {}  # by private id, for recovery
         self._clock = clock
@@ -176,7 +189,9 @@ class SioServer:
     # -- Engine.IO handler -----------------------------------------------------------------
 
     async def on_open(self, session: EngineSession) -> None:
-        client = _Client(sio.Decoder(max_attachments=self.max_attachments))
+        client = _Client(
+            sio.Decoder(max_attachments=self.max_attachments, max_size=self.max_packet)
+        )
         session.context = client
         loop = asyncio.get_running_loop()
         # A refused session only waits for its connect, to answer it with the refusal.
@@ -200,8 +215,25 @@ class SioServer:
             log.info("closing session %s: %s", session.sid, error)
             session.close("parse error")
             return
-        if packet is not None:
-            await self._dispatch(session, client, packet)
+        if packet is None:
+            if client.attachment_timer is None:
+                client.attachment_timer = asyncio.get_running_loop().call_later(
+                    self.attachment_timeout, self._attachments_overdue, session
+                )
+            return
+        if client.attachment_timer is not None:
+            client.attachment_timer.cancel()
+            client.attachment_timer = None
+        await self._dispatch(session, client, packet)
+
+    def _attachments_overdue(self, session: EngineSession) -> None:
+        # Attachments follow their packet at once; ones that never come must not keep
+        # the packet (up to max_packet bytes) for as long as the client answers pings.
+        client: _Client = session.context
+        client.attachment_timer = None
+        if client.decoder.waiting_for_attachments:
+            log.info("closing session %s: binary attachments did not come", session.sid)
+            session.close("parse error")
 
     def on_close(self, session: EngineSession, reason: str) -> None:
         client: _Client | None = session.context
@@ -209,6 +241,8 @@ class SioServer:
             return
         if client.connect_timer is not None:
             client.connect_timer.cancel()
+        if client.attachment_timer is not None:
+            client.attachment_timer.cancel()
         for conn in list(client.connections.values()):
             self.disconnect(conn, reason, notify=False)
 
@@ -236,6 +270,11 @@ class SioServer:
         namespace = packet.namespace
         handler = self.namespaces.get(namespace)
         if handler is None:
+            client.unknown_namespaces += 1
+            if client.unknown_namespaces > MAX_UNKNOWN_NAMESPACES:
+                log.info("closing session %s: too many unknown namespaces", session.sid)
+                session.close("parse error")
+                return
             self._send(
                 session,
                 sio.SioPacket(

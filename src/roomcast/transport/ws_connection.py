@@ -146,8 +146,10 @@ class WebSocketConnection(DirectWrite, asyncio.Protocol):
                 message: Message = {"type": "websocket.receive", "text": data.decode()}
             except UnicodeDecodeError:
                 log.info("invalid UTF-8 in a text message; closing with 1007")
-                self.conn.send_close(1007)
-                self._closed_by_us(1007, "")
+                # The framing is intact: close with the handshake, reading on for the
+                # peer's reply. Cutting the TCP connection at once made a peer that was
+                # still sending see a reset (1006) instead of our 1007.
+                self._begin_close(1007, "")
                 return
         else:
             message = {"type": "websocket.receive", "bytes": data}
@@ -216,23 +218,23 @@ class WebSocketConnection(DirectWrite, asyncio.Protocol):
                 self._write_pending()
             elif kind == "websocket.close":
                 if not self.transport.is_closing():
-                    code = message.get("code", 1000)
-                    reason = message.get("reason", "") or ""
-                    self.queue.put_nowait(
-                        {"type": "websocket.disconnect", "code": code, "reason": reason}
-                    )
-                    self.conn.send_close(code, reason)
-                    self._write_pending()
-                    self.close_sent = True
-                    if self._read_paused:  # read on, for the peer's close reply
-                        self._read_paused = False
-                        self.transport.resume_reading()
-                    loop = asyncio.get_running_loop()
-                    self._close_timer = loop.call_later(CLOSE_TIMEOUT, self.transport.close)
+                    self._begin_close(message.get("code", 1000), message.get("reason", "") or "")
             else:
                 raise RuntimeError(f"Unexpected ASGI message {kind!r} on an open WebSocket.")
         except InvalidState:
             raise ClientDisconnected() from None
+
+    def _begin_close(self, code: int, reason: str) -> None:
+        """Send our close frame and read on for the peer's reply (for CLOSE_TIMEOUT at most)."""
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.conn.send_close(code, reason)
+        self._write_pending()
+        self.close_sent = True
+        if self._read_paused:  # read on, for the peer's close reply
+            self._read_paused = False
+            self.transport.resume_reading()
+        loop = asyncio.get_running_loop()
+        self._close_timer = loop.call_later(CLOSE_TIMEOUT, self.transport.close)
 
     def app_done(self) -> None:
         """The app is done with the connection: close it, unless our close awaits its reply."""

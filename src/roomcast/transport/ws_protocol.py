@@ -17,6 +17,7 @@ and it lets go of the handshake once accepted: an idle connection costs several 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from uvicorn.protocols.utils import ClientDisconnected
@@ -27,6 +28,8 @@ from roomcast.transport.frames import FRAME_EXTENSION, FRAME_MESSAGE
 from roomcast.transport.slim_sync import SlimEvent, SlimQueue
 
 __all__ = ["FramedWebSocketProtocol"]
+
+log = logging.getLogger("uvicorn.error")
 
 
 class FramedWebSocketProtocol(WebSocketsSansIOProtocol, DirectWrite):
@@ -44,6 +47,23 @@ class FramedWebSocketProtocol(WebSocketsSansIOProtocol, DirectWrite):
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["extensions"][FRAME_EXTENSION] = {"write": self.write_now}
+
+    def send_receive_event_to_app(self) -> None:
+        # uvicorn answers invalid UTF-8 with close code 1007, as it should, but logs a
+        # traceback at ERROR for it: any client could fill the log. Check first and
+        # answer the same way with one line at INFO.
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            data = b"".join(self.frames)
+            if not data.isascii():  # ASCII is valid UTF-8; isascii is much cheaper
+                try:
+                    data.decode()
+                except UnicodeDecodeError:
+                    log.info("invalid UTF-8 in a text message; closing with 1007")
+                    self.frames = []
+                    self.conn.send_close(1007)
+                    self.handle_parser_exception()
+                    return
+        super().send_receive_event_to_app()
 
     async def send(self, message: Any) -> None:
         if message["type"] != FRAME_MESSAGE:
