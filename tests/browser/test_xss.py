@@ -45,7 +45,7 @@ NAMES = [
     "<svg onload=window.__xss=1>",
     '"><a href="javascript:window.__xss=1">me</a>',
     "{{constructor.constructor('window.__xss=1')()}}",
-    "\u202eevil\u202c.exe \u0410dmin",  # RTL override; a Cyrillic A that looks like Latin
+    "\u0410dmin \u05d0\u05d3\u05de\u05d9\u05df",  # a Cyrillic A that looks like Latin; Hebrew
     "${window.__xss=1}`&lt;b&gt;`",
 ]
 TEXTS = [
@@ -56,6 +56,7 @@ TEXTS = [
     '=HYPERLINK("http://example.invalid","x")',
     "line one\n# not a heading\n- not a list\n<div>not html</div>",
     "W" * 3000 + "<img src=x onerror=window.__xss=1>",
+    "\u202eevil\u202c.exe",  # a right-to-left override (names refuse it; texts keep it)
 ]
 DATA = {"<img src=x onerror=window.__xss=1>": "<script>window.__xss=1</script>", "n": [1, "{{x}}"]}
 # Elements a payload would make, if it were ever parsed as HTML.

@@ -106,6 +106,8 @@ def test_name_is_trimmed(raw: str, name: str) -> None:
         "Ada\x9b31m",
         "Ada\ud800",  # a lone surrogate cannot be encoded, shown or stored
         "\udfffAda",
+        "\u202eexe.evil",  # a right-to-left override: shown as "live.exe"
+        "Ada\u2067",  # an isolate
         None,
         42,
         ["Ada"],
@@ -114,6 +116,11 @@ def test_name_is_trimmed(raw: str, name: str) -> None:
 def test_name_refuses_empty_long_and_unshowable(raw: Any) -> None:
     with pytest.raises(BadRequest):
         parse_name(raw)
+
+
+def test_name_keeps_right_to_left_letters_and_joiners() -> None:
+    assert parse_name("\u05e2\u05d3\u05d4 Ada") == "\u05e2\u05d3\u05d4 Ada"  # Hebrew
+    assert parse_name("\U0001f469\u200d\U0001f52c") == "\U0001f469\u200d\U0001f52c"  # ZWJ emoji
 
 
 def test_name_length_is_counted_after_trimming() -> None:

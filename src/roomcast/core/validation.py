@@ -126,6 +126,12 @@ def parse_room(value: Any) -> str:
     return value
 
 
+# Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder the text
+# around them: in a name, "\u202eexe.evil" shows as "live.exe". Plain right-to-left
+# names need none of them. Message texts keep them: a bubble ends every override.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def parse_name(value: Any) -> str:
     """A display name: 1 to 64 characters after trimming, no control characters."""
     if not isinstance(value, str):
@@ -138,6 +144,8 @@ def parse_name(value: Any) -> str:
     # C0, DEL and C1 (U+0080-U+009F) are all control characters.
     if _has_lone_surrogate(name) or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
         raise BadRequest("name contains characters that cannot be shown")
+    if not _BIDI_CONTROLS.isdisjoint(name):
+        raise BadRequest("name must not contain text-direction controls (U+202A-E, U+2066-9)")
     return name
 
 
