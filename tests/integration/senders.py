@@ -153,17 +153,16 @@ def room_of(index: int, rooms: int) -> str:
     return f"crash-{index % rooms}"
 
 
-def read_history(url: str, room: str) -> list[dict[str, Any]]:
-    """Every message of ``room`` through the HTTP API, page by page, oldest first."""
+def read_history(url: str, room: str, since: int = 0) -> list[dict[str, Any]]:
+    """The messages of ``room`` after ``since`` through the HTTP API, page by page."""
     messages: list[dict[str, Any]] = []
     while True:
-        since = messages[-1]["offset"] if messages else 0
         answer = requests.get(
             f"{url}/api/v1/rooms/{room}/messages",
-            params={"since": since, "limit": 200},
+            params={"since": messages[-1]["offset"] if messages else since, "limit": 200},
             timeout=10,
         )
-        if answer.status_code == 404 and not messages:
+        if answer.status_code == 404 and not messages and not since:
             return []  # no message was ever stored in it
         answer.raise_for_status()
         page = answer.json()
@@ -172,29 +171,62 @@ def read_history(url: str, room: str) -> list[dict[str, Any]]:
             return messages
 
 
+class History:
+    """What the rooms hold, as read so far; each :meth:`catch_up` reads only what is new.
+
+    Their messages are never changed or removed (no retention is set), so reading the
+    new ones each time checks as much as reading them all; :meth:`reread` does that too.
+    """
+
+    def __init__(self, rooms: list[str]) -> None:
+        self.rooms: dict[str, list[dict[str, Any]]] = {room: [] for room in rooms}
+        self.by_cid: dict[str, dict[str, Any]] = {}
+
+    @property
+    def total(self) -> int:
+        return sum(len(messages) for messages in self.rooms.values())
+
+    def catch_up(self, url: str) -> None:
+        """Read what is new; its offsets follow on without a gap, no cid comes twice."""
+        for room, messages in self.rooms.items():
+            last = len(messages)
+            new = read_history(url, room, since=last)
+            offsets = [m["offset"] for m in new]
+            assert offsets == list(range(last + 1, last + len(new) + 1)), f"{room}: a gap"
+            for message in new:
+                cid = message.get("cid")
+                seen = self.by_cid.get(cid)
+                assert seen is None, f"cid {cid} stored twice: {seen} and {message}"
+                self.by_cid[cid] = message
+            messages += new
+
+    def check(self, acked: dict[str, dict[str, Any]]) -> None:
+        """Every acked message is stored, at the offset and with the text its ack gave."""
+        lost = [cid for cid in acked if cid not in self.by_cid]
+        assert not lost, f"{len(lost)} acked messages lost, e.g. {lost[:5]}"
+        differ = [
+            cid
+            for cid, message in acked.items()
+            if (self.by_cid[cid]["offset"], self.by_cid[cid]["id"], self.by_cid[cid]["text"])
+            != (message["offset"], message["id"], message["text"])
+        ]
+        assert not differ, f"stored otherwise than acked: {differ[:5]}"
+
+    def reread(self, url: str) -> None:
+        """Read every room from the start again: nothing read before has changed."""
+        for room, messages in self.rooms.items():
+            assert read_history(url, room) == messages, f"{room} changed"
+
+
 def check_history(url: str, rooms: list[str], acked: dict[str, dict[str, Any]]) -> int:
     """Assert every acked message is stored once, at its acked offset, and offsets are 1..N.
 
     Returns how many messages the rooms hold.
     """
-    total = 0
-    seen: dict[str, dict[str, Any]] = {}
-    for room in rooms:
-        history = read_history(url, room)
-        offsets = [m["offset"] for m in history]
-        assert offsets == list(range(1, len(history) + 1)), f"{room}: offsets not gapless"
-        for message in history:
-            cid = message.get("cid")
-            assert cid not in seen, f"cid {cid} stored twice: {seen[cid]} and {message}"
-            seen[cid] = message
-        total += len(history)
-    lost = [cid for cid in acked if cid not in seen]
-    assert not lost, f"{len(lost)} acked messages lost, e.g. {lost[:5]}"
-    moved = [cid for cid, m in acked.items() if seen[cid]["offset"] != m["offset"]]
-    assert not moved, f"acked messages at another offset than acked: {moved[:5]}"
-    changed = [cid for cid, m in acked.items() if seen[cid]["text"] != m["text"]]
-    assert not changed, changed[:5]
-    return total
+    history = History(rooms)
+    history.catch_up(url)
+    history.check(acked)
+    return history.total
 
 
 async def retry(url: str, sent: Sent) -> int:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import RunningServer
-from tests.integration.senders import Sent, check_history, retry, room_of, send_until_cut_off
+from tests.integration.senders import History, Sent, retry, room_of, send_until_cut_off
 
 ITERATIONS = int(os.environ.get("ROOMCAST_CRASHLOOP_ITERATIONS", "10"))
 SENDERS = 30
@@ -102,7 +102,8 @@ def test_acked_messages_survive_kill_9(
     seed = int(os.environ.get("ROOMCAST_CRASH_SEED", random.randrange(1 << 32)))
     rng = random.Random(seed)
     acked: dict[str, dict[str, Any]] = {}
-    acked_before_kill = retried = stored = unacked_stored = 0
+    history = History(ROOMS)
+    acked_before_kill = retried = unacked_stored = 0
     for round_ in range(rounds):
         sent = Sent()
         delay = rng.uniform(0.05, 1.0)
@@ -117,12 +118,15 @@ def test_acked_messages_survive_kill_9(
         restart_after_kill(server)
         retried += asyncio.run(retry(server.url, sent))
         acked |= sent.acked
-        stored = check_history(server.url, ROOMS, acked)
+        history.catch_up(server.url)
+        history.check(acked)
+    history.reread(server.url)
     found = f" ({unacked_stored} of them stored before the kill)" if store == "sqlite" else ""
     print(
         f"\ncrash recovery ({store}, seed {seed}): {rounds} kill -9 rounds, "
         f"{acked_before_kill} messages acked before the kills, {retried} unanswered "
-        f"sends retried{found}, {len(acked)} acked messages checked, {stored} stored, none lost"
+        f"sends retried{found}, {len(acked)} acked messages checked, "
+        f"{history.total} stored, none lost"
     )
     # The kills came during the load, with messages acked before them.
     assert acked_before_kill >= rounds

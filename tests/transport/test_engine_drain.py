@@ -56,7 +56,7 @@ async def test_drain_finishes_the_packet_being_handled_and_takes_no_more() -> No
         await handler.began.wait()
         drain = asyncio.create_task(engine.drain(grace=30))
         await asyncio.sleep(0.05)
-        assert not drain.done()  # the first message is still being handled: no deadline here
+        assert not drain.done()  # it waits for the first message, still being handled
         refused = await http.get("/?EIO=4&transport=polling")
         assert refused.status_code == 503
         assert refused.json()["code"] == "unavailable"
