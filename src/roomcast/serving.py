@@ -45,11 +45,11 @@ class _Server(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self.roomcast is not None:
             for server in self.servers:
-                server.close()  # no new connections while draining (uvicorn's close is a no-op)
+                server.close()  # no new connections while draining; uvicorn's close is then a no-op
             began = time.monotonic()
             await self.roomcast.drain(self.grace)
             left = self.grace - (time.monotonic() - began)
-            self.config.timeout_graceful_shutdown = max(0.1, left)  # type: ignore[assignment]
+            self.config.timeout_graceful_shutdown = max(1, round(left))  # whole s, as uvicorn's
         await super().shutdown(sockets)
 
 
