@@ -226,7 +226,7 @@ def test_clients_reconnect_to_the_restarted_server_and_get_what_they_missed(
         assert js.stdin is not None
         js.stdin.write("6\n")
         js.stdin.flush()
-        result = json.loads(js.communicate(timeout=60)[0].strip().splitlines()[-1])
+        result = json.loads(js.communicate(timeout=100)[0].strip().splitlines()[-1])
         got = [ours.receive("drain", timeout=30)["offset"] for _ in range(6)]
         assert reconnected.wait(30)
     finally:
