@@ -11,7 +11,7 @@ export UV_NO_PROGRESS := 1
 STATIC := src/roomcast/web/static
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs frontend/package.json
 
-.PHONY: run test lint fmt setup frontend conformance bench clean fuzz-api
+.PHONY: run test lint fmt setup frontend conformance bench clean fuzz-api crashloop
 
 run: setup
 	$(VENV)/bin/roomcast serve
@@ -91,3 +91,10 @@ clean:
 # per operation); see docs/topics/reliability.md.
 fuzz-api: setup
 	ROOMCAST_FUZZ_EXAMPLES=500 $(PY) -m pytest -q -s tests/integration/test_api_fuzz.py
+
+# kill -9 during a load of concurrent senders, CRASHLOOP_ITERATIONS times (make test runs 10);
+# see docs/topics/reliability.md.
+CRASHLOOP_ITERATIONS ?= 100
+crashloop: setup
+	ROOMCAST_CRASHLOOP_ITERATIONS=$(CRASHLOOP_ITERATIONS) $(PY) -m pytest -q -s \
+		tests/integration/test_crash_recovery.py

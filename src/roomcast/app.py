@@ -89,8 +89,10 @@ class RoomcastApp:
         else:
             await self.pages(scope, receive, send)
 
-    def begin_shutdown(self) -> None:
-        """Tell every client to reconnect (they resume on the restarted server)."""
+    async def drain(self, grace: float) -> None:
+        """Finish the events being handled (up to ``grace`` s), then tell every client to
+        reconnect (they resume on the restarted server)."""
+        await self.engine.drain(grace)
         self.engine.close_all("server shutting down")
 
 

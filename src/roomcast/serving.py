@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import time
 from collections.abc import Callable
 
 import uvicorn
@@ -17,6 +18,7 @@ from roomcast.config import Settings
 from roomcast.core.errors import ConfigError
 from roomcast.gc_tuning import tune_gc_for_connections
 from roomcast.log_format import uvicorn_log_options
+from roomcast.transport.cut_off import AnswerCutOff
 from roomcast.transport.fast_upgrade import engine_http_protocol
 from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 
@@ -24,10 +26,17 @@ __all__ = ["bind", "run_server"]
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, telling Roomcast's clients to reconnect before it drains."""
+    """uvicorn's server, finishing Roomcast's events and telling its clients to reconnect.
+
+    On SIGTERM it stops listening, lets the events being handled finish (their acks go
+    out), closes every Engine.IO session (WebSocket close 1012, a pending long-poll gets
+    an Engine.IO close), and then drains as uvicorn does: requests still running get what
+    is left of ``--shutdown-grace``.
+    """
 
     roomcast: RoomcastApp | None = None
     on_started: Callable[[], None] | None = None
+    grace = 0.0
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -36,7 +45,12 @@ class _Server(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self.roomcast is not None:
-            self.roomcast.begin_shutdown()
+            for server in self.servers:
+                server.close()  # no new connections while draining; uvicorn's close is then a no-op
+            began = time.monotonic()
+            await self.roomcast.drain(self.grace)
+            left = self.grace - (time.monotonic() - began)
+            self.config.timeout_graceful_shutdown = max(1, round(left))  # whole s, as uvicorn's
         await super().shutdown(sockets)
 
 
@@ -81,7 +95,7 @@ def run_server(
     ``on_started`` is called once the app has started and the socket accepts connections.
     """
     config = uvicorn.Config(
-        app,
+        AnswerCutOff(app),
         log_level=settings.log_level,
         ws_max_size=settings.max_payload,
         ws_ping_interval=None,  # Engine.IO has its own heartbeat
@@ -99,6 +113,7 @@ def run_server(
     )
     server = _Server(config)
     server.roomcast = app
+    server.grace = settings.shutdown_grace
     server.on_started = on_started
     tune_gc_for_connections()
     # After its graceful shutdown uvicorn re-raises the signal that stopped it: Ctrl+C would

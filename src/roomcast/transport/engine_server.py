@@ -7,6 +7,7 @@ this process only; with several nodes, clients use WebSocket so no stickiness is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections import Counter
@@ -94,6 +95,12 @@ def _remote(scope: Scope) -> str:
     return client[0] if client else ""
 
 
+_ERROR_CODES = {400: "bad_request", 403: "forbidden", 503: "unavailable"}
+#: WebSocket close codes: a refused handshake, and a server about to restart.
+_POLICY_VIOLATION = 1008
+_SERVICE_RESTART = 1012
+
+
 class _Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -102,7 +109,7 @@ class _Refused(Exception):
 
     @property
     def code(self) -> str:
-        return "bad_request" if self.status == 400 else "forbidden"
+        return _ERROR_CODES[self.status]
 
 
 class EngineServer:
@@ -130,6 +137,10 @@ class EngineServer:
         self.addresses = addresses  # sessions per client address, if limited
         self.refused: Counter[str] = Counter()  # refused requests and sessions, for /metrics
         self.sessions: dict[str, EngineSession] = {}
+        #: Set by :meth:`drain`: packets that arrive from then on are not handled.
+        self.draining = False
+        self._handling = 0  # packets being handled now, in every session
+        self._handled: asyncio.Event | None = None  # set when _handling drops to 0, draining
         self._polling_busy: set[tuple[str, str]] = set()
         self._dirty: list[EngineSession] = []
         # Heartbeats due within a tick share one loop timer; a tick is a small fraction of
@@ -166,6 +177,21 @@ class EngineServer:
             except Exception:  # one broken socket must not keep the others' frames queued
                 log.exception("flushing session %s failed", session.sid)
                 session.close("transport error", notify_client=False)
+
+    async def drain(self, grace: float) -> None:
+        """Stop handling packets; wait up to ``grace`` s for those being handled to finish.
+
+        A ``send`` whose write has started is then acked before its connection closes, and
+        one that arrives later is not written: whatever a client was not told, it may send
+        again, and nothing it was told is lost.
+        """
+        self.draining = True
+        if self._handling:
+            self._handled = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await self._handled.wait()
+        await asyncio.sleep(0)  # the flush of dirty sessions writes the last acks
 
     def close_all(self, reason: str) -> None:
         """Close every session, telling clients (they reconnect, e.g. after a restart)."""
@@ -224,6 +250,8 @@ class EngineServer:
             raise _Refused(
                 403, f"origin {rejected} is not allowed; add it to the server's --origins"
             )
+        if self.draining and "sid" not in query:
+            raise _Refused(503, "the server is shutting down; connect again in a moment")
         return query
 
     # -- long-polling ----------------------------------------------------------------------
@@ -355,7 +383,8 @@ class EngineServer:
         except _Refused as refused:
             log.info("refused WebSocket from %s: %s", scope.get("client"), refused.message)
             self.refused[refused.code] += 1
-            await send({"type": "websocket.close", "code": 1008, "reason": refused.message[:120]})
+            code = _SERVICE_RESTART if refused.status == 503 else _POLICY_VIOLATION
+            await send({"type": "websocket.close", "code": code, "reason": refused.message[:120]})
             return
         sid = query.get("sid")
         if sid is not None:
@@ -530,6 +559,17 @@ class EngineServer:
     # -- packets ---------------------------------------------------------------------------
 
     async def _on_packet(self, session: EngineSession, packet: Packet) -> None:
+        if self.draining:
+            return  # shutting down: the client sends it again after reconnecting
+        self._handling += 1
+        try:
+            await self._handle_packet(session, packet)
+        finally:
+            self._handling -= 1
+            if not self._handling and self._handled is not None:
+                self._handled.set()
+
+    async def _handle_packet(self, session: EngineSession, packet: Packet) -> None:
         kind = packet.type
         if kind is PacketType.MESSAGE:
             await self.handler.on_message(session, packet.data)

@@ -121,11 +121,52 @@ async function mesh() {
   return result;
 }
 
-const scenarios = { chat, refused, recovery, mesh };
+// A member whose server restarts (test_graceful_shutdown.py): Jo joins "drain", prints
+// {"joined": true}, and follows the room across the restart, joining again with `since`
+// after every reconnection. Then it reads the number of messages to expect from stdin and
+// reports how the connection ended and which offsets it got (each offset once).
+async function restart() {
+  const jo = connect("Jo");
+  const offsets = new Set();
+  const ends = [];
+  let reconnections = 0;
+  jo.on("message", (m) => m.room === "drain" && offsets.add(m.offset));
+  jo.on("disconnect", (reason) => ends.push({ reason }));
+  jo.io.on("close", (reason, description) => {
+    const context = description && description.context;
+    ends.push({ engine: reason, code: context && context.code !== undefined ? context.code : null });
+  });
+  const highest = () => Math.max(0, ...offsets);
+  const join = async () => {
+    const ack = await call(jo, "join", { room: "drain", since: highest() });
+    for (const m of ack.messages) offsets.add(m.offset);
+  };
+  await once(jo, "connect");
+  await join();
+  jo.on("connect", () => {
+    reconnections += 1;
+    join().catch((error) => ends.push({ rejoin: String(error) }));
+  });
+  console.log(JSON.stringify({ joined: true })); // the test waits for this line
+  const expected = await new Promise((resolve) => {
+    let input = "";
+    process.stdin.on("data", (chunk) => {
+      input += chunk;
+      if (input.includes("\n")) resolve(Number(input.trim()));
+    });
+  });
+  await waitUntil(() => offsets.size >= expected, () => "offsets, got " + JSON.stringify([...offsets]), 20000);
+  const result = { ends: [...ends], reconnections, offsets: [...offsets].sort((a, b) => a - b) };
+  jo.close();
+  return result;
+}
+
+const scenarios = { chat, refused, recovery, mesh, restart };
+// The restart scenario waits while servers stop and start, which takes longer under load.
 const timer = setTimeout(() => {
   console.log(JSON.stringify({ error: "scenario timed out" }));
   process.exit(2);
-}, 30000);
+}, scenario === "restart" ? 90000 : 30000);
 scenarios[scenario]()
   .then((result) => {
     clearTimeout(timer);
