@@ -110,12 +110,14 @@ class EngineServer:
         send_buffer: int,
         origins: OriginPolicy,
         allow_polling: bool = True,
+        send_buffer_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         self.handler = handler
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.send_buffer = send_buffer
+        self.send_buffer_bytes = send_buffer_bytes
         self.origins = origins
         self.allow_polling = allow_polling
         self.sessions: dict[str, EngineSession] = {}
@@ -350,6 +352,9 @@ class EngineServer:
             session.start_heartbeat()
             await self.handler.on_open(session)
         extension = scope.get("extensions", {}).get(FRAME_EXTENSION)
+        if extension is not None and "write" in extension:
+            session.buffered = extension.get("buffered")
+            session.abort = extension.get("abort")
         write = extension.get("write") if extension is not None else None
         await self._run_websocket(session, extension is not None, write, receive, send)
 
@@ -385,6 +390,8 @@ class EngineServer:
         self, session: EngineSession, connection: WebSocketConnection
     ) -> None:
         try:
+            session.buffered = connection.buffered_bytes
+            session.abort = connection.abort
             await self.handler.on_open(session)
             await self._run_websocket(
                 session, True, connection.write_now, connection.receive, connection.send
@@ -419,8 +426,7 @@ class EngineServer:
             return False
         session.transport = "websocket"
         # Frames queued for the last poll (the noop among them) belong to polling.
-        frames = [frame for frame in session.take_frames() if frame != NOOP]
-        session.queue.extend(frames)
+        session.drop_noops()
         return True
 
     async def _run_websocket(
@@ -477,7 +483,9 @@ class EngineServer:
             while True:
                 await session.wait_for_frames()
                 session.writer_busy = True
+                session.taken_bytes = session.queued_bytes
                 frames = session.take_frames()
+                session.measure()
                 if framed:
                     # Everything queued goes out in one write: broadcasts as the bytes
                     # framed once for all subscribers, the rest framed here.
@@ -486,6 +494,8 @@ class EngineServer:
                     for frame in frames:
                         await send(_asgi_message(frame))
                 session.writer_busy = False
+                session.taken_bytes = 0
+                session.measure()
                 if session.closed:
                     await send({"type": "websocket.close", "code": 1000})
                     return

@@ -10,6 +10,11 @@ other dirty session in one callback per event-loop pass: a broadcast to N sessio
 N appends and N socket writes, not N task wake-ups. Its writer task only exists while
 the socket is back-pressured, and to send the close frame. Without that write, the writer
 task drains the queue; a long-polling session is drained by its pending GET request.
+
+A session that holds too much for its client is closed as a slow consumer and its socket
+aborted: more than ``send_buffer`` frames queued, or more than ``send_buffer_bytes`` held
+in all (frames queued, frames its writer task has taken, and the socket's write buffer).
+Queued text counts one byte per character. The client recovers on reconnect.
 """
 
 from __future__ import annotations
@@ -46,16 +51,21 @@ class EngineSession:
         "_dirty",
         "_ping_tick",
         "_pong_tick",
+        "_room",
         "_server",
         "_wakeup",
+        "abort",
+        "buffered",
         "close_reason",
         "closed",
         "context",
         "direct_write",
         "ensure_writer",
         "queue",
+        "queued_bytes",
         "remote",
         "sid",
+        "taken_bytes",
         "transport",
         "upgrading",
         "writer_busy",
@@ -69,6 +79,12 @@ class EngineSession:
         self.transport: TransportName = transport
         self.remote = remote
         self.queue: list[Frame] = []  # a list: an empty deque already costs 0.7 KiB
+        self.queued_bytes = 0  # of the frames in ``queue``
+        #: Bytes of the frames the writer task has taken and not yet written.
+        self.taken_bytes = 0
+        # How many more bytes the queue may take: the byte bound less what the writer and
+        # the socket hold, as last measured (send() is too hot to ask the socket each time).
+        self._room = server.send_buffer_bytes
         self.closed = False
         self.close_reason = ""
         self.upgrading = False
@@ -82,6 +98,9 @@ class EngineSession:
         #: Starts the transport's writer task if it is not running (direct-write sessions
         #: run one only while back-pressured or closing).
         self.ensure_writer: Callable[[], None] | None = None
+        #: Bytes in the socket's write buffer, and aborting the socket (WebSocket only).
+        self.buffered: Callable[[], int] | None = None
+        self.abort: Callable[[], None] | None = None
         self._dirty = False
         self._wakeup: asyncio.Future[None] | None = None
         self._closed_event: asyncio.Event | None = None
@@ -97,9 +116,9 @@ class EngineSession:
             return
         queue = self.queue
         queue.append(frame)
-        if len(queue) > self._server.send_buffer:
-            log.info("closing slow session %s: %d frames queued", self.sid, len(queue))
-            self.close("slow consumer", notify_client=False)
+        self.queued_bytes += len(frame)
+        if self.queued_bytes > self._room or len(queue) > self._server.send_buffer:
+            self._drop_slow()
             return
         if self.direct_write is None:
             self._wake()
@@ -117,8 +136,35 @@ class EngineSession:
         assert write is not None, "only sessions with a direct write are marked dirty"
         if not self.writer_busy and write(wire_bytes(queue)):
             queue.clear()
+            self.queued_bytes = 0
+            self.measure()
         else:  # the writer holds earlier frames, or the socket is full: it takes these too
-            self._wake()
+            self.measure()
+            if self.queued_bytes > self._room:
+                self._drop_slow()
+            else:
+                self._wake()
+
+    def measure(self) -> None:
+        """Update what the queue may still take, from what the writer and socket hold."""
+        held = self.taken_bytes
+        if self.buffered is not None:
+            held += self.buffered()
+        self._room = self._server.send_buffer_bytes - held
+
+    def _drop_slow(self) -> None:
+        log.info(
+            "closing slow session %s: %d frames, %d bytes queued, %d more bytes held",
+            self.sid,
+            len(self.queue),
+            self.queued_bytes,
+            self._server.send_buffer_bytes - self._room,
+        )
+        self.close("slow consumer", notify_client=False)
+        if self.abort is not None:
+            # The client is not reading: a close frame would wait behind what it has not
+            # read, holding the buffers; cut the connection instead.
+            self.abort()
 
     def send_many(self, frames: Sequence[Frame]) -> None:
         """Queue several frames that belong together (a packet and its attachments)."""
@@ -144,8 +190,15 @@ class EngineSession:
         await asyncio.shield(waiter)
 
     def take_frames(self) -> list[Frame]:
+        """Everything queued; a writer task sets ``taken_bytes`` until it has written them."""
         frames, self.queue = self.queue, []
+        self.queued_bytes = 0
         return frames
+
+    def drop_noops(self) -> None:
+        """Forget the noops queued to end a long-polling GET (the session upgraded)."""
+        self.queue = [frame for frame in self.queue if frame != NOOP]
+        self.queued_bytes = sum(map(len, self.queue))
 
     def polling_payload(self) -> str:
         """Everything queued, as one long-polling response body."""
