@@ -483,19 +483,19 @@ class EngineServer:
             while True:
                 await session.wait_for_frames()
                 session.writer_busy = True
-                session.taken_bytes = session.queued_bytes
                 frames = session.take_frames()
-                session.measure()
                 if framed:
                     # Everything queued goes out in one write: broadcasts as the bytes
                     # framed once for all subscribers, the rest framed here.
-                    await send({"type": FRAME_MESSAGE, "frame": wire_bytes(frames)})
+                    data = wire_bytes(frames)
+                    session.taken_bytes = len(data)
+                    await send({"type": FRAME_MESSAGE, "frame": data})
                 else:
+                    session.taken_bytes = sum(map(len, frames))
                     for frame in frames:
                         await send(_asgi_message(frame))
                 session.writer_busy = False
                 session.taken_bytes = 0
-                session.measure()
                 if session.closed:
                     await send({"type": "websocket.close", "code": 1000})
                     return

@@ -14,13 +14,16 @@ task drains the queue; a long-polling session is drained by its pending GET requ
 A session that holds too much for its client is closed as a slow consumer and its socket
 aborted: more than ``send_buffer`` frames queued, or more than ``send_buffer_bytes`` held
 in all (frames queued, frames its writer task has taken, and the socket's write buffer).
-Queued text counts one byte per character. The client recovers on reconnect.
+Queued text counts one byte per character. The client recovers on reconnect. Bytes are
+counted when a write is refused, not on every send: a broadcast's frames are shared, so
+what a session holds of its own is only what it has copied out to be written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -48,10 +51,10 @@ class EngineSession:
 
     __slots__ = (
         "_closed_event",
+        "_counted",
         "_dirty",
         "_ping_tick",
         "_pong_tick",
-        "_room",
         "_server",
         "_wakeup",
         "abort",
@@ -79,12 +82,10 @@ class EngineSession:
         self.transport: TransportName = transport
         self.remote = remote
         self.queue: list[Frame] = []  # a list: an empty deque already costs 0.7 KiB
-        self.queued_bytes = 0  # of the frames in ``queue``
+        self.queued_bytes = 0  # of the first ``_counted`` frames in ``queue``
+        self._counted = 0
         #: Bytes of the frames the writer task has taken and not yet written.
         self.taken_bytes = 0
-        # How many more bytes the queue may take: the byte bound less what the writer and
-        # the socket hold, as last measured (send() is too hot to ask the socket each time).
-        self._room = server.send_buffer_bytes
         self.closed = False
         self.close_reason = ""
         self.upgrading = False
@@ -116,11 +117,13 @@ class EngineSession:
             return
         queue = self.queue
         queue.append(frame)
-        self.queued_bytes += len(frame)
-        if self.queued_bytes > self._room or len(queue) > self._server.send_buffer:
+        if len(queue) > self._server.send_buffer:
             self._drop_slow()
             return
         if self.direct_write is None:
+            if self.over_bound():
+                self._drop_slow()
+                return
             self._wake()
         elif not self._dirty:
             self._dirty = True
@@ -136,29 +139,29 @@ class EngineSession:
         assert write is not None, "only sessions with a direct write are marked dirty"
         if not self.writer_busy and write(wire_bytes(queue)):
             queue.clear()
-            self.queued_bytes = 0
-            self.measure()
+            self.queued_bytes = self._counted = 0
+        elif self.over_bound():
+            self._drop_slow()
         else:  # the writer holds earlier frames, or the socket is full: it takes these too
-            self.measure()
-            if self.queued_bytes > self._room:
-                self._drop_slow()
-            else:
-                self._wake()
+            self._wake()
 
-    def measure(self) -> None:
-        """Update what the queue may still take, from what the writer and socket hold."""
-        held = self.taken_bytes
+    def over_bound(self) -> bool:
+        """Whether the queue, the writer's frames and the socket's buffer hold too much."""
+        queue = self.queue
+        if self._counted < len(queue):
+            self.queued_bytes += sum(map(len, itertools.islice(queue, self._counted, None)))
+            self._counted = len(queue)
+        held = self.queued_bytes + self.taken_bytes
         if self.buffered is not None:
             held += self.buffered()
-        self._room = self._server.send_buffer_bytes - held
+        return held > self._server.send_buffer_bytes
 
     def _drop_slow(self) -> None:
         log.info(
-            "closing slow session %s: %d frames, %d bytes queued, %d more bytes held",
+            "closing slow session %s: %d frames queued, %d bytes taken by its writer",
             self.sid,
             len(self.queue),
-            self.queued_bytes,
-            self._server.send_buffer_bytes - self._room,
+            self.taken_bytes,
         )
         self.close("slow consumer", notify_client=False)
         if self.abort is not None:
@@ -192,13 +195,13 @@ class EngineSession:
     def take_frames(self) -> list[Frame]:
         """Everything queued; a writer task sets ``taken_bytes`` until it has written them."""
         frames, self.queue = self.queue, []
-        self.queued_bytes = 0
+        self.queued_bytes = self._counted = 0
         return frames
 
     def drop_noops(self) -> None:
         """Forget the noops queued to end a long-polling GET (the session upgraded)."""
         self.queue = [frame for frame in self.queue if frame != NOOP]
-        self.queued_bytes = sum(map(len, self.queue))
+        self.queued_bytes = self._counted = 0  # counted again when next needed
 
     def polling_payload(self) -> str:
         """Everything queued, as one long-polling response body."""
