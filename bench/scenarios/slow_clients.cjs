@@ -12,7 +12,7 @@ const wire = require("./wire.cjs");
 
 const { drain, endWindow, parseArgs, open, openLean, openManyLean, percentile, report, fail } =
   wire;
-const { uintAt, hasPrefix, find } = wire;
+const { uintAt, hasPrefix, sentAtUs } = wire;
 
 const args = parseArgs({
   port: 0,
@@ -25,7 +25,6 @@ const args = parseArgs({
 });
 const ROOM = "slow";
 const PREFIX = Buffer.from('42["m",{"seq":');
-const T_KEY = Buffer.from('"t":');
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,12 +56,15 @@ async function main() {
       const now = performance.now();
       if (!hasPrefix(data, start, end, PREFIX)) return;
       const got = uintAt(data, start + PREFIX.length, end);
-      const at = find(data, T_KEY, start + PREFIX.length, end);
-      const sentAtUs = at < 0 ? -1 : uintAt(data, at + T_KEY.length, end);
+      const sentAt = sentAtUs(data, start + PREFIX.length, end);
+      if (got < 0 || sentAt < 0) {
+        broken = broken || `unparsable message ${data.toString("utf8", start, end)}`;
+        return;
+      }
       if (got !== expected) reordered += 1;
       expected = got + 1;
       delivered += 1;
-      if (got >= measureFrom) samples.push(now - sentAtUs / 1000);
+      if (got >= measureFrom) samples.push(now - sentAt / 1000);
     };
   }
   const overhead = `42["m",{"seq":000000,"t":0000000000,"pad":""}]`.length;
