@@ -11,7 +11,7 @@ export UV_NO_PROGRESS := 1
 STATIC := src/roomcast/web/static
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs frontend/package.json
 
-.PHONY: run test lint fmt setup frontend conformance bench clean fuzz-api crashloop
+.PHONY: run test lint fmt setup frontend conformance bench clean fuzz-api crashloop soak
 
 run: setup
 	$(VENV)/bin/roomcast serve
@@ -98,3 +98,11 @@ CRASHLOOP_ITERATIONS ?= 100
 crashloop: setup
 	ROOMCAST_CRASHLOOP_ITERATIONS=$(CRASHLOOP_ITERATIONS) $(PY) -m pytest -q -s \
 		tests/integration/test_crash_recovery.py
+
+# Soak: 2,000 connections chatting, joining, leaving and reconnecting for 10 minutes against
+# one server; `make test` runs the same test for 60 s with 500. See docs/topics/reliability.md.
+SOAK_SECONDS ?= 600
+SOAK_CONNECTIONS ?= 2000
+soak: setup
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CONNECTIONS=$(SOAK_CONNECTIONS) \
+		$(PY) -m pytest -q -s tests/soak/test_soak.py

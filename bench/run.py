@@ -189,6 +189,27 @@ SCENARIOS: dict[str, Scenario] = {
             server={"roomcast": [PYTHON, str(BENCH / "peers" / "roomcast_chat.py"), "0"]},
         ),
         Scenario(
+            "slow-clients",
+            "Slow clients: latency to 20 healthy members, 100 broadcasts/s of 16 KiB, "
+            "without and with members that never read (Roomcast only)",
+            "slow_clients.cjs",
+            cases={
+                f"{k} stuck": ["--receivers", "20", "--stuck", str(k), "--seconds", "8"]
+                for k in (5, 20)
+            },
+            quick_cases={"5 stuck": ["--receivers", "20", "--stuck", "5", "--seconds", "8"]},
+            metrics=(
+                Metric("p50_none_ms", "p50 without", "ms", higher_is_better=False, digits=2),
+                Metric("p50_stuck_ms", "p50 with", "ms", higher_is_better=False, digits=2),
+                Metric("p50_ratio", "p50 with / without", "x", False, digits=2),
+                Metric("p99_none_ms", "p99 without", "ms", higher_is_better=False, digits=2),
+                Metric("p99_stuck_ms", "p99 with", "ms", higher_is_better=False, digits=2),
+                Metric("p99_ratio", "p99 with / without", "x", False, digits=2),
+                Metric("dropped", "stuck ones dropped", "n", higher_is_better=True),
+            ),
+            peers=("roomcast",),
+        ),
+        Scenario(
             "workers",
             "roomcast serve --workers 1 vs 2: chat fan-out through SQLite and Redis, one room",
             "fanout_chat.cjs",

@@ -11,13 +11,12 @@
 const wire = require("./wire.cjs");
 
 const { drain, endWindow, parseArgs, open, openManyLean, percentile, report, fail } = wire;
-const { uintAt, hasPrefix, find } = wire;
+const { uintAt, hasPrefix, sentAtUs } = wire;
 
 const args = parseArgs({ port: 0, receivers: 100, rate: 5000, seconds: 5, size: 200, warmup: 1 });
 const ROOM = "latency";
 const MAX_LATE_MS = 100; // a sender further behind than this has stalled: skip, don't burst
 const PREFIX = Buffer.from('42["m",{"seq":');
-const T_KEY = Buffer.from('"t":');
 
 async function main() {
   const { port, receivers, rate, seconds, size, warmup } = args;
@@ -52,9 +51,8 @@ async function main() {
       const now = performance.now();
       if (!hasPrefix(data, start, end, PREFIX)) return;
       const seq = uintAt(data, start + PREFIX.length, end);
-      const at = find(data, T_KEY, start + PREFIX.length, end);
-      const sentAtUs = at < 0 ? -1 : uintAt(data, at + T_KEY.length, end);
-      if (seq < 0 || sentAtUs < 0) {
+      const sentAt = sentAtUs(data, start + PREFIX.length, end);
+      if (seq < 0 || sentAt < 0) {
         broken = broken || `unparsable message ${data.toString("utf8", start, end)}`;
         return;
       }
@@ -62,7 +60,7 @@ async function main() {
       expected = seq + 1;
       delivered += 1;
       if (seq >= firstMeasured && nSamples < samples.length) {
-        samples[nSamples++] = now - sentAtUs / 1000;
+        samples[nSamples++] = now - sentAt / 1000;
       }
       if (now >= windowStart && now < windowEnd) inWindow += 1;
     };

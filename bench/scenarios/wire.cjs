@@ -385,6 +385,14 @@ function find(data, needle, from, end) {
   return -1;
 }
 
+const T_KEY = Buffer.from('"t":');
+
+// The send time, in microseconds, a generator wrote after `"t":` in data[from..end); -1 if none.
+function sentAtUs(data, from, end) {
+  const at = find(data, T_KEY, from, end);
+  return at < 0 ? -1 : uintAt(data, at + T_KEY.length, end);
+}
+
 function report(result) {
   console.log(JSON.stringify(result));
   process.exit(0);
@@ -413,6 +421,7 @@ module.exports = {
   uintAt,
   hasPrefix,
   find,
+  sentAtUs,
   report,
   fail,
 };

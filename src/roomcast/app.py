@@ -151,6 +151,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         ping_timeout=settings.ping_timeout,
         max_payload=settings.max_payload,
         send_buffer=settings.send_buffer,
+        send_buffer_bytes=settings.send_buffer_bytes,
         origins=OriginPolicy(settings.origins),
         addresses=AddressSessions(settings.max_connections_per_ip, unlimited),
     )

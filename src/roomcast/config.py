@@ -94,6 +94,13 @@ class Settings:
         "Packets queued for one slow connection before it is dropped (it recovers on reconnect).",
         minimum=16,
     )
+    send_buffer_bytes: int = _setting(
+        4 * 1024 * 1024,
+        "Bytes held for one slow connection (queued and in its socket's buffer) before it "
+        "is dropped (it recovers on reconnect); keep it above a join's page of the largest "
+        "messages (--history-page x --max-data).",
+        minimum=1024,
+    )
     history_page: int = _setting(50, "Messages returned by a join or history call.", minimum=1)
     max_text: int = _setting(4_000, "Longest message text, in characters.", minimum=1)
     max_data: int = _setting(65_536, "Largest message data, in bytes of JSON.", minimum=1)

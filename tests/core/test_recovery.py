@@ -207,3 +207,15 @@ def test_the_packet_cap_bounds_what_is_kept() -> None:
     restored = buffer.restore("p2", kept[0], "/", 2.0)
     assert restored is not None
     assert restored.missed == [f"frame lobby {offset}" for offset in kept[1:]]
+
+
+def test_the_oldest_frames_go_once_they_hold_too_many_characters() -> None:
+    buffer = RecoveryBuffer(WINDOW, epoch="e1", max_chars=100)
+    first = broadcast(buffer, "lobby", 0.0)  # frames of 16 characters: the last 6 fit in 100
+    buffer.save(session("p1"), 0.0)
+    buffer.save(session("p2"), 0.0)
+    offsets = [broadcast(buffer, "lobby", 1.0) for _ in range(7)]
+    assert buffer.restore("p1", first, "/", 2.0) is None  # what followed it is gone
+    restored = buffer.restore("p2", offsets[0], "/", 2.0)
+    assert restored is not None
+    assert restored.missed == [f"frame lobby {offset}" for offset in offsets[1:]]

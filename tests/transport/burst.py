@@ -49,6 +49,7 @@ def burst_engine() -> EngineServer:
         ping_timeout=20.0,
         max_payload=1_000_000,
         send_buffer=100_000,
+        send_buffer_bytes=64 * 1024 * 1024,  # the whole burst may wait for the reader
         origins=OriginPolicy(()),
         allow_polling=False,
     )

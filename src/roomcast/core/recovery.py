@@ -15,6 +15,10 @@ from typing import Any
 __all__ = ["RecoveryBuffer", "SavedSession"]
 
 _MAX_PACKETS = 100_000  # bounds memory when traffic is heavy; older offsets do not recover
+# Packets alone are no memory bound: presence broadcasts list up to 200 offline members
+# each (about 15 KB), and messages may carry 64 KiB; the 2,000-connection soak grew the
+# server by 16 MB a minute with only the packet cap (docs/topics/reliability.md).
+_MAX_CHARS = 32 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -32,10 +36,19 @@ class SavedSession:
 class RecoveryBuffer:
     """Recent broadcasts and dropped sessions of one server process."""
 
-    def __init__(self, window: float, *, epoch: str = "r", max_packets: int = _MAX_PACKETS) -> None:
+    def __init__(
+        self,
+        window: float,
+        *,
+        epoch: str = "r",
+        max_packets: int = _MAX_PACKETS,
+        max_chars: int = _MAX_CHARS,
+    ) -> None:
         self.window = window
         self._epoch = epoch  # tells this process's offsets from another's
         self._max_packets = max_packets
+        self._max_chars = max_chars
+        self._chars = 0  # of the frames kept
         self._seq = 0
         self._packets: deque[tuple[int, str, str, str, float]] = deque()
         self._sessions: OrderedDict[str, tuple[SavedSession, float]] = OrderedDict()
@@ -47,6 +60,7 @@ class RecoveryBuffer:
     def record(self, offset: str, namespace: str, room: str, frame: str, now: float) -> None:
         """Keep a broadcast ``frame`` (sent with ``offset``) for replay."""
         self._packets.append((self._seq, namespace, room, frame, now))
+        self._chars += len(frame)
         self._prune(now)
 
     def save(self, session: SavedSession, now: float) -> None:
@@ -86,8 +100,12 @@ class RecoveryBuffer:
     def _prune(self, now: float) -> None:
         horizon = now - self.window
         packets = self._packets
-        while packets and (packets[0][4] < horizon or len(packets) > self._max_packets):
-            packets.popleft()
+        while packets and (
+            packets[0][4] < horizon
+            or len(packets) > self._max_packets
+            or self._chars > self._max_chars
+        ):
+            self._chars -= len(packets.popleft()[3])
         sessions = self._sessions
         while sessions:
             pid, (_, saved_at) = next(iter(sessions.items()))

@@ -3,7 +3,9 @@
 Both :class:`~roomcast.transport.ws_protocol.FramedWebSocketProtocol` (behind ASGI) and
 :class:`~roomcast.transport.ws_connection.WebSocketConnection` (without it) offer this
 synchronous write to the Engine.IO session, which falls back to its writer task when the
-write is refused.
+write is refused. They also tell the session how many bytes the socket's buffer holds and
+let it abort the socket: a peer that stopped reading is cut off at once, not after a close
+handshake it will never answer (closing waits for the buffer to drain, which never happens).
 """
 
 from __future__ import annotations
@@ -47,3 +49,11 @@ class DirectWrite:
             return False
         self.transport.write(data)
         return True
+
+    def buffered_bytes(self: _WriteState) -> int:
+        """Bytes written but not yet taken by the kernel."""
+        return self.transport.get_write_buffer_size()
+
+    def abort(self: _WriteState) -> None:
+        """Drop the connection now, discarding what is buffered."""
+        self.transport.abort()

@@ -126,12 +126,14 @@ class EngineServer:
         origins: OriginPolicy,
         allow_polling: bool = True,
         addresses: AddressSessions | None = None,
+        send_buffer_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         self.handler = handler
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.send_buffer = send_buffer
+        self.send_buffer_bytes = send_buffer_bytes
         self.origins = origins
         self.allow_polling = allow_polling
         self.addresses = addresses  # sessions per client address, if limited
@@ -406,6 +408,9 @@ class EngineServer:
             session.start_heartbeat()
             await self.handler.on_open(session)
         extension = scope.get("extensions", {}).get(FRAME_EXTENSION)
+        if extension is not None and "write" in extension:
+            session.buffered = extension.get("buffered")
+            session.abort = extension.get("abort")
         write = extension.get("write") if extension is not None else None
         await self._run_websocket(session, extension is not None, write, receive, send)
 
@@ -442,6 +447,8 @@ class EngineServer:
     ) -> None:
         CONNECTION_ID.set(session.sid)  # this task's context: every line it logs
         try:
+            session.buffered = connection.buffered_bytes
+            session.abort = connection.abort
             await self.handler.on_open(session)
             await self._run_websocket(
                 session, True, connection.write_now, connection.receive, connection.send
@@ -480,8 +487,7 @@ class EngineServer:
             return False
         session.transport = "websocket"
         # Frames queued for the last poll (the noop among them) belong to polling.
-        frames = [frame for frame in session.take_frames() if frame != NOOP]
-        session.queue.extend(frames)
+        session.drop_noops()
         return True
 
     async def _run_websocket(
@@ -542,11 +548,15 @@ class EngineServer:
                 if framed:
                     # Everything queued goes out in one write: broadcasts as the bytes
                     # framed once for all subscribers, the rest framed here.
-                    await send({"type": FRAME_MESSAGE, "frame": wire_bytes(frames)})
+                    data = wire_bytes(frames)
+                    session.taken_bytes = len(data)
+                    await send({"type": FRAME_MESSAGE, "frame": data})
                 else:
+                    session.taken_bytes = sum(map(len, frames))
                     for frame in frames:
                         await send(_asgi_message(frame))
                 session.writer_busy = False
+                session.taken_bytes = 0
                 if session.closed:
                     await send({"type": "websocket.close", "code": 1000})
                     return

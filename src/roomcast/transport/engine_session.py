@@ -10,12 +10,20 @@ other dirty session in one callback per event-loop pass: a broadcast to N sessio
 N appends and N socket writes, not N task wake-ups. Its writer task only exists while
 the socket is back-pressured, and to send the close frame. Without that write, the writer
 task drains the queue; a long-polling session is drained by its pending GET request.
+
+A session that holds too much for its client is closed as a slow consumer and its socket
+aborted: more than ``send_buffer`` frames queued, or more than ``send_buffer_bytes`` held
+in all (frames queued, frames its writer task has taken, and the socket's write buffer).
+Queued text counts one byte per character. The client recovers on reconnect. Bytes are
+counted when a write is refused, not on every send: a broadcast's frames are shared, so
+what a session holds of its own is only what it has copied out to be written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,20 +52,25 @@ class EngineSession:
 
     __slots__ = (
         "_closed_event",
+        "_counted",
         "_dirty",
         "_ping_tick",
         "_pong_tick",
         "_server",
         "_wakeup",
+        "abort",
+        "buffered",
         "close_reason",
         "closed",
         "context",
         "direct_write",
         "ensure_writer",
         "queue",
+        "queued_bytes",
         "refusal",
         "remote",
         "sid",
+        "taken_bytes",
         "transport",
         "upgrading",
         "writer_busy",
@@ -74,6 +87,10 @@ class EngineSession:
         #: with it (a ``connect_error`` the client can read, not a dropped socket).
         self.refusal: RoomcastError | None = None
         self.queue: list[Frame] = []  # a list: an empty deque already costs 0.7 KiB
+        self.queued_bytes = 0  # of the first ``_counted`` frames in ``queue``
+        self._counted = 0
+        #: Bytes of the frames the writer task has taken and not yet written.
+        self.taken_bytes = 0
         self.closed = False
         self.close_reason = ""
         self.upgrading = False
@@ -87,6 +104,9 @@ class EngineSession:
         #: Starts the transport's writer task if it is not running (direct-write sessions
         #: run one only while back-pressured or closing).
         self.ensure_writer: Callable[[], None] | None = None
+        #: Bytes in the socket's write buffer, and aborting the socket (WebSocket only).
+        self.buffered: Callable[[], int] | None = None
+        self.abort: Callable[[], None] | None = None
         self._dirty = False
         self._wakeup: asyncio.Future[None] | None = None
         self._closed_event: asyncio.Event | None = None
@@ -103,10 +123,12 @@ class EngineSession:
         queue = self.queue
         queue.append(frame)
         if len(queue) > self._server.send_buffer:
-            log.info("closing slow session %s: %d frames queued", self.sid, len(queue))
-            self.close("slow consumer", notify_client=False)
+            self._drop_slow()
             return
         if self.direct_write is None:
+            if self.over_bound():
+                self._drop_slow()
+                return
             self._wake()
         elif not self._dirty:
             self._dirty = True
@@ -122,8 +144,35 @@ class EngineSession:
         assert write is not None, "only sessions with a direct write are marked dirty"
         if not self.writer_busy and write(wire_bytes(queue)):
             queue.clear()
+            self.queued_bytes = self._counted = 0
+        elif self.over_bound():
+            self._drop_slow()
         else:  # the writer holds earlier frames, or the socket is full: it takes these too
             self._wake()
+
+    def over_bound(self) -> bool:
+        """Whether the queue, the writer's frames and the socket's buffer hold too much."""
+        queue = self.queue
+        if self._counted < len(queue):
+            self.queued_bytes += sum(map(len, itertools.islice(queue, self._counted, None)))
+            self._counted = len(queue)
+        held = self.queued_bytes + self.taken_bytes
+        if self.buffered is not None:
+            held += self.buffered()
+        return held > self._server.send_buffer_bytes
+
+    def _drop_slow(self) -> None:
+        log.info(
+            "closing slow session %s: %d frames queued, %d bytes taken by its writer",
+            self.sid,
+            len(self.queue),
+            self.taken_bytes,
+        )
+        self.close("slow consumer", notify_client=False)
+        if self.abort is not None:
+            # The client is not reading: a close frame would wait behind what it has not
+            # read, holding the buffers; cut the connection instead.
+            self.abort()
 
     def send_many(self, frames: Sequence[Frame]) -> None:
         """Queue several frames that belong together (a packet and its attachments)."""
@@ -149,8 +198,15 @@ class EngineSession:
         await asyncio.shield(waiter)
 
     def take_frames(self) -> list[Frame]:
+        """Everything queued; a writer task sets ``taken_bytes`` until it has written them."""
         frames, self.queue = self.queue, []
+        self.queued_bytes = self._counted = 0
         return frames
+
+    def drop_noops(self) -> None:
+        """Forget the noops queued to end a long-polling GET (the session upgraded)."""
+        self.queue = [frame for frame in self.queue if frame != NOOP]
+        self.queued_bytes = self._counted = 0  # counted again when next needed
 
     def polling_payload(self) -> str:
         """Everything queued, as one long-polling response body."""

@@ -38,6 +38,10 @@ class SharedText:
             )
         return frame
 
+    def __len__(self) -> int:
+        """Characters of text: what a session counts against its byte bound."""
+        return len(self.text)
+
     def __repr__(self) -> str:
         return f"SharedText({self.text[:40]!r})"
 

@@ -6,7 +6,8 @@ thousand times. With this protocol the ASGI app may send
 as they are, after the same back-pressure wait as an ordinary send.
 
 The extension also offers ``write(data) -> bool``: a synchronous write of complete frames
-that succeeds only when the connection is open and not back-pressured. It lets a
+that succeeds only when the connection is open and not back-pressured (with
+``buffered() -> int`` and ``abort()``, see :mod:`roomcast.transport.direct_write`). It lets a
 broadcast reach a thousand sockets in one pass of the event loop instead of waking a
 thousand writer tasks; on ``False`` the app falls back to the awaited send. Apps see the
 ``roomcast.websocket.frame`` scope extension only when it is available.
@@ -46,7 +47,11 @@ class FramedWebSocketProtocol(WebSocketsSansIOProtocol, DirectWrite):
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
         if scope is not None:
-            scope["extensions"][FRAME_EXTENSION] = {"write": self.write_now}
+            scope["extensions"][FRAME_EXTENSION] = {
+                "write": self.write_now,
+                "buffered": self.buffered_bytes,
+                "abort": self.abort,
+            }
 
     def send_receive_event_to_app(self) -> None:
         # uvicorn answers invalid UTF-8 with close code 1007, as it should, but logs a
