@@ -66,7 +66,10 @@ def open_stuck_reader(server: RunningServer, room: str) -> socket.socket:
             received.extend(protocol.events_received())
             if received:
                 return received.pop(0)
-            protocol.receive_data(sock.recv(65536))
+            data = sock.recv(65536)
+            if not data:  # closed by the server: recv() would return b"" forever
+                raise ConnectionError("the server closed the connection")
+            protocol.receive_data(data)
 
     next_event()  # the HTTP 101 response
     next_event()  # Engine.IO open
