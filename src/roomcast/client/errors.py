@@ -16,13 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from roomcast.core.errors import (
-    BadRequest,
-    Forbidden,
-    NotFound,
-    RateLimited,
+    WIRE_ERRORS,
     RoomcastError,
-    TooLarge,
-    Unauthorized,
     Unavailable,
 )
 
@@ -43,18 +38,7 @@ class ClientClosed(RoomcastError):
     code = "client_closed"
 
 
-_BY_CODE: dict[str, type[RoomcastError]] = {
-    cls.code: cls
-    for cls in (
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        TooLarge,
-        RateLimited,
-        Unavailable,
-    )
-}
+_BY_CODE: dict[str, type[RoomcastError]] = {cls.code: cls for cls in WIRE_ERRORS}
 
 
 def error_from_wire(error: Any, prefix: str = "") -> RoomcastError:

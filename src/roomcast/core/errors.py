@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "WIRE_ERRORS",
     "BadRequest",
     "ConfigError",
     "Forbidden",
@@ -28,6 +29,7 @@ __all__ = [
     "TooLarge",
     "Unauthorized",
     "Unavailable",
+    "code_for_status",
 ]
 
 
@@ -85,3 +87,26 @@ class ConfigError(RoomcastError):
     """A setting is missing or invalid; the message names the setting."""
 
     code = "config_error"
+
+
+#: The errors a client may be answered with, each with its own code and HTTP status.
+WIRE_ERRORS: tuple[type[RoomcastError], ...] = (
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    TooLarge,
+    RateLimited,
+    Unavailable,
+)
+
+
+def code_for_status(status: int) -> str:
+    """The error code answered with HTTP ``status`` (a 405 is a ``bad_request``), else
+    ``internal``: the one mapping for whoever sees only a status, as a counter of answers."""
+    if status == 405:
+        return BadRequest.code
+    for error in WIRE_ERRORS:
+        if error.http_status == status:
+            return error.code
+    return RoomcastError.code

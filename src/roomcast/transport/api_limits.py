@@ -11,15 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from roomcast.core.errors import (
-    BadRequest,
-    Forbidden,
-    NotFound,
-    RateLimited,
-    TooLarge,
-    Unauthorized,
-    Unavailable,
-)
+from roomcast.core.errors import RateLimited, code_for_status
 from roomcast.core.limits import Unlimited
 from roomcast.core.ratelimit import KeyedBuckets, retry_after_header
 from roomcast.ports import Store
@@ -28,17 +20,12 @@ from roomcast.transport.asgi import ASGIApp, Message, Receive, Scope, Send, head
 
 __all__ = ["CountRefusals", "RateLimit"]
 
-# The API answers each error code with one status (core/errors.py); a wrong method's 405
-# carries bad_request. Counting by status sees the answers Starlette makes itself too.
-_CODES = {
-    error.http_status: error.code
-    for error in (BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, RateLimited, Unavailable)
-}
-_CODES[405] = BadRequest.code
-
 
 class CountRefusals:
-    """Counts every answer of 400 or more in ``refusals``, by its error code."""
+    """Counts every answer of 400 or more in ``refusals``, by its error code.
+
+    Counting by status sees the answers Starlette makes itself too (a wrong method's 405).
+    """
 
     def __init__(self, app: ASGIApp, refusals: Counter[str]) -> None:
         self.app = app
@@ -51,7 +38,7 @@ class CountRefusals:
 
         async def counted(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] >= 400:
-                self.refusals[_CODES.get(message["status"], "internal")] += 1
+                self.refusals[code_for_status(message["status"])] += 1
             await send(message)
 
         await self.app(scope, receive, counted)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import parse_qs
 
-from roomcast.core.errors import RateLimited
+from roomcast.core.errors import RateLimited, code_for_status
 from roomcast.core.limits import AddressSessions
 from roomcast.log_context import CONNECTION_ID, detached
 from roomcast.protocol.engineio import (
@@ -95,7 +95,6 @@ def _remote(scope: Scope) -> str:
     return client[0] if client else ""
 
 
-_ERROR_CODES = {400: "bad_request", 403: "forbidden", 503: "unavailable"}
 #: WebSocket close codes: a refused handshake, and a server about to restart.
 _POLICY_VIOLATION = 1008
 _SERVICE_RESTART = 1012
@@ -109,7 +108,7 @@ class _Refused(Exception):
 
     @property
     def code(self) -> str:
-        return _ERROR_CODES[self.status]
+        return code_for_status(self.status)
 
 
 class EngineServer:
