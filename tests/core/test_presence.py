@@ -285,3 +285,59 @@ def test_registry_online_count_counts_present_members_once() -> None:
     registry.room("other").add("u-dan", "Dan", "tab5", "online")
     assert registry.online_count("lobby") == 2
     assert registry.online_count("other") == 1
+
+
+def leave_offline(registry: PresenceRegistry, room: str, member_id: str) -> None:
+    registry.room(room).add(member_id, member_id, f"c-{member_id}", "online")
+    registry.room(room).remove(member_id, f"c-{member_id}")
+
+
+def test_offline_members_are_bounded_over_all_rooms() -> None:
+    total = presence_module._MAX_OFFLINE_TOTAL
+    with mock.patch.object(presence_module, "_MAX_OFFLINE_TOTAL", 6):
+        registry = PresenceRegistry()
+        for k in range(5):
+            for member in ("a", "b"):
+                leave_offline(registry, f"r{k}", f"u-{member}")
+        assert len(registry.offline) == 6
+        offline = sum(len(registry.room(f"r{k}").members) for k in range(5))
+        assert offline == 6
+    assert total >= presence_module._MAX_OFFLINE * 100  # a hundred busy rooms fit
+
+
+def test_the_oldest_offline_anywhere_go_first_and_their_empty_rooms_with_them() -> None:
+    with mock.patch.object(presence_module, "_MAX_OFFLINE_TOTAL", 3):
+        registry = PresenceRegistry()
+        leave_offline(registry, "old", "u-a")
+        leave_offline(registry, "mid", "u-b")
+        registry.room("mid").add("u-c", "Cat", "c-c", "online")
+        leave_offline(registry, "new", "u-d")
+        leave_offline(registry, "new", "u-e")
+        assert registry.peek("old") is None  # its only member was forgotten
+        assert registry.rooms() == ["mid", "new"]
+        assert wire(registry.room("mid")) == [
+            ("u-c", "Cat", "online", False),
+            ("u-b", "u-b", "offline", False),
+        ]
+        leave_offline(registry, "new", "u-f")
+        assert wire(registry.room("mid")) == [("u-c", "Cat", "online", False)]
+        assert registry.peek("mid") is not None  # Cat is still there
+
+
+def test_a_member_back_online_is_no_longer_counted_offline() -> None:
+    registry = PresenceRegistry()
+    leave_offline(registry, "lobby", "u-a")
+    assert len(registry.offline) == 1
+    registry.room("lobby").add("u-a", "Ada", "c-2", "online")
+    assert len(registry.offline) == 0
+    registry.room("lobby").remove("u-a", "c-2")
+    assert len(registry.offline) == 1
+
+
+def test_members_forgotten_by_a_rooms_cap_leave_the_ledger() -> None:
+    with mock.patch.object(presence_module, "_MAX_OFFLINE", 2):
+        registry = PresenceRegistry()
+        for member in ("a", "b", "c", "d"):
+            leave_offline(registry, "lobby", f"u-{member}")
+        assert len(registry.offline) == 2
+        assert [m["id"] for m in registry.room("lobby").snapshot()] == ["u-c", "u-d"]

@@ -1,21 +1,35 @@
 """Who is in a room: members, their connections, online/away/offline and typing.
 
 A member is online while any of its connections is visible, away while all of them
-are hidden, and offline once none is left (it stays listed as offline). Every method
-returns whether what clients see changed, so the caller broadcasts only then.
+are hidden, and offline once none is left (it stays listed as offline for a while). Every
+method returns whether what clients see changed, so the caller broadcasts only then.
+
+Offline members are remembered within two bounds, those offline longest forgotten first:
+``_MAX_OFFLINE`` per room, so that every presence broadcast of a busy room stays a few KB,
+and ``_MAX_OFFLINE_TOTAL`` over all rooms, so that memory does not grow with the number of
+rooms ever visited. A member forgotten because of another room's departure leaves its own
+room's list without a broadcast there; the next one shows it gone.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["ConnectionState", "MemberPresence", "PresenceRegistry", "RoomPresence"]
+__all__ = [
+    "ConnectionState",
+    "MemberPresence",
+    "OfflineLedger",
+    "PresenceRegistry",
+    "RoomPresence",
+]
 
 ConnectionState = Literal["online", "away"]
 MemberState = Literal["online", "away", "offline"]
 _ORDER = {"online": 0, "away": 1, "offline": 2}
-_MAX_OFFLINE = 200  # offline members kept per room; those offline longest go first
+_MAX_OFFLINE = 50  # offline members kept per room; those offline longest go first
+_MAX_OFFLINE_TOTAL = 10_000  # ... and over every room of the process (about 450 bytes each)
 
 
 @dataclass(slots=True)
@@ -38,11 +52,39 @@ class MemberPresence:
         return {"id": self.id, "name": self.name, "state": self.state, "typing": self.typing}
 
 
-class RoomPresence:
-    """The members of one room."""
+class OfflineLedger:
+    """Every room's offline members in the order they went offline, to bound them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, rooms: dict[str, RoomPresence]) -> None:
+        self._rooms = rooms
+        self._offline: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._offline)
+
+    def went_offline(self, room: str, member_id: str) -> None:
+        self._offline[(room, member_id)] = None
+        self._offline.move_to_end((room, member_id))
+        while len(self._offline) > _MAX_OFFLINE_TOTAL:
+            (oldest_room, oldest_id), _ = self._offline.popitem(last=False)
+            presence = self._rooms.get(oldest_room)
+            if presence is not None:
+                presence.forget_offline(oldest_id)
+                if not presence.members:
+                    del self._rooms[oldest_room]
+
+    def forgotten(self, room: str, member_id: str) -> None:
+        """``member_id`` is no longer offline in ``room``: back online, or forgotten there."""
+        self._offline.pop((room, member_id), None)
+
+
+class RoomPresence:
+    """The members of one room; ``ledger`` bounds offline members across rooms."""
+
+    def __init__(self, name: str = "", ledger: OfflineLedger | None = None) -> None:
+        self.name = name
         self.members: dict[str, MemberPresence] = {}
+        self._ledger = ledger
 
     def _change(self, member_id: str, mutate: Any) -> bool:
         member = self.members.get(member_id)
@@ -56,6 +98,8 @@ class RoomPresence:
             member = self.members.get(member_id)
             if member is None:
                 member = self.members[member_id] = MemberPresence(member_id, name)
+            elif not member.connections and self._ledger is not None:
+                self._ledger.forgotten(self.name, member_id)
             member.name = name
             member.connections[conn_id] = state
 
@@ -74,6 +118,8 @@ class RoomPresence:
                     del self.members[member_id]
                     self.members[member_id] = member
                     self._forget_old_offline()
+                    if self._ledger is not None:
+                        self._ledger.went_offline(self.name, member_id)
 
         return self._change(member_id, mutate)
 
@@ -104,22 +150,31 @@ class RoomPresence:
         )
         return [member.to_wire() for member in ordered]
 
+    def forget_offline(self, member_id: str) -> None:
+        """Stop listing ``member_id`` if it is offline (the ledger's global bound)."""
+        member = self.members.get(member_id)
+        if member is not None and not member.connections:
+            del self.members[member_id]
+
     def _forget_old_offline(self) -> None:
         offline = [m for m in self.members.values() if not m.connections]  # oldest first
         for member in offline[: max(0, len(offline) - _MAX_OFFLINE)]:
             del self.members[member.id]
+            if self._ledger is not None:
+                self._ledger.forgotten(self.name, member.id)
 
 
 class PresenceRegistry:
-    """Presence of every room that has had a member since the process started."""
+    """Presence of the rooms that have had a member, until their last one is forgotten."""
 
     def __init__(self) -> None:
         self._rooms: dict[str, RoomPresence] = {}
+        self.offline = OfflineLedger(self._rooms)
 
     def room(self, name: str) -> RoomPresence:
         presence = self._rooms.get(name)
         if presence is None:
-            presence = self._rooms[name] = RoomPresence()
+            presence = self._rooms[name] = RoomPresence(name, self.offline)
         return presence
 
     def rooms(self) -> list[str]:

@@ -15,8 +15,8 @@ from typing import Any
 __all__ = ["RecoveryBuffer", "SavedSession"]
 
 _MAX_PACKETS = 100_000  # bounds memory when traffic is heavy; older offsets do not recover
-# Packets alone are no memory bound: presence broadcasts list up to 200 offline members
-# each (about 15 KB), and messages may carry 64 KiB; the 2,000-connection soak grew the
+# Packets alone are no memory bound: presence broadcasts once listed up to 200 offline members
+# each (about 15 KB, now 50), and messages may carry 64 KiB; the 2,000-connection soak grew the
 # server by 16 MB a minute with only the packet cap (docs/topics/reliability.md).
 _MAX_CHARS = 32 * 1024 * 1024
 
