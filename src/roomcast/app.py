@@ -113,7 +113,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
     producers = [*(load_producer(spec) for spec in settings.producer), *producers]
     limits = Limits(settings.max_text, settings.max_data, settings.history_page)
     unlimited = Unlimited(parse_networks(settings.unlimited_ips))
-    api_refusals: Counter[str] = Counter()
+    http_refusals: Counter[str] = Counter()
     sio = SioServer(
         connect_timeout=settings.connect_timeout,
         recovery_window=settings.recovery_window,
@@ -178,7 +178,7 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
             deliveries=lambda: sio.deliveries,
             events_in=lambda: chat.events_in,
             published=lambda: rooms.published,
-            rejections=lambda: chat.rejected + sio.refused + engine.refused + api_refusals,
+            rejections=lambda: chat.rejected + sio.refused + engine.refused + http_refusals,
         )
     )
 
@@ -230,13 +230,13 @@ def create_app(settings: Settings, producers: Sequence[Producer] = ()) -> Roomca
         origins=settings.origins,
         rate=KeyedBuckets(settings.api_rate, settings.api_burst),
         unlimited=unlimited,
-        refusals=api_refusals,
+        refusals=http_refusals,
         reads_need_key=settings.signed_links_only,
     )
     routes = [
         Mount(API_PREFIX, app=api),
         Route("/console/export/{room}", console_export(store, console_auth)),
-        *console_routes(console_auth),
+        *console_routes(console_auth, refusals=http_refusals),
         Route("/metrics", show_metrics),
         *page_routes(health),
     ]

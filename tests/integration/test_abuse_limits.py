@@ -14,14 +14,10 @@ import socketio
 from tests.conftest import RunningServer
 from tests.integration.chat_client import ChatClient
 from tests.integration.test_http_api import check_error, make_key
-from tests.integration.test_metrics import scrape
+from tests.integration.test_metrics import refusals, scrape
 
 ServerFactory = Callable[..., RunningServer]
 NO_EXEMPTIONS = ("--unlimited-ips", "")  # the tests come from 127.0.0.1, unlimited by default
-
-
-def refusals(server: RunningServer, code: str) -> float:
-    return scrape(server).get(("roomcast_rejections_total", (("code", code),)), 0.0)
 
 
 def assert_healthy(server: RunningServer) -> None:

@@ -14,6 +14,7 @@ import pytest
 import socketio
 from tests.conftest import RunningServer
 from tests.integration.chat_client import ChatClient
+from tests.integration.test_metrics import refusals
 
 from roomcast.console_auth import ConsoleAuth
 from roomcast.links import link_secret
@@ -174,6 +175,8 @@ def test_wrong_passwords_are_throttled_per_address(server: RunningServer) -> Non
     assert throttled.status_code == 429
     assert "Too many wrong passwords" in throttled.text
     assert 1 <= int(throttled.headers["retry-after"]) <= 60
+    assert refusals(server, "unauthorized") == 5
+    assert refusals(server, "rate_limited") == 1
 
 
 def test_set_password_on_the_command_line_signs_everyone_out(server: RunningServer) -> None:

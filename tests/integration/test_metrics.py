@@ -22,6 +22,11 @@ def scrape(server: RunningServer) -> dict[tuple[str, tuple[tuple[str, str], ...]
     }
 
 
+def refusals(server: RunningServer, code: str) -> float:
+    """``roomcast_rejections_total`` for ``code`` now."""
+    return scrape(server).get(("roomcast_rejections_total", (("code", code),)), 0.0)
+
+
 def test_metrics_follow_connections_messages_and_refusals(server: RunningServer) -> None:
     before = scrape(server)
     assert before[("roomcast_connections", ())] == 0

@@ -15,6 +15,7 @@ import functools
 import html
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from roomcast.console_auth import COOKIE, ConsoleAuth
 from roomcast.core.console_access import SESSION_MS
+from roomcast.core.errors import code_for_status
 from roomcast.core.sign_in_throttle import SignInThrottle
 from roomcast.transport.asgi import BodyTooLarge, read_body
 from roomcast.transport.pages import WEB_DIR
@@ -110,9 +112,14 @@ def console_routes(
     auth: ConsoleAuth,
     throttle: SignInThrottle | None = None,
     clock: Callable[[], float] = time.monotonic,
+    refusals: Counter[str] | None = None,
 ) -> list[BaseRoute]:
-    """Routes of ``/console`` and its sign-in, sign-out and ticket endpoints."""
+    """Routes of ``/console`` and its sign-in, sign-out and ticket endpoints.
+
+    Refused sign-ins are counted by error code in ``refusals`` (``/metrics``).
+    """
     guard = throttle or SignInThrottle()
+    refused = Counter[str]() if refusals is None else refusals
 
     def signed_in(request: Request) -> bool:
         return auth.session_ok(request.cookies.get(COOKIE))
@@ -124,7 +131,7 @@ def console_routes(
             return _sign_in_page(NO_PASSWORD)
         return _sign_in_page()
 
-    async def login(request: Request) -> Response:
+    async def sign_in(request: Request) -> Response:
         if is_cross_origin(request):
             return _sign_in_page(OTHER_ORIGIN, 403)
         address = request.client.host if request.client else "unknown"
@@ -154,6 +161,12 @@ def console_routes(
         secure = request.url.scheme == "https"
         cookie = _session_cookie(session, secure=secure, max_age=SESSION_MS // 1000)
         response.headers.append("set-cookie", cookie)
+        return response
+
+    async def login(request: Request) -> Response:
+        response = await sign_in(request)
+        if response.status_code >= 400:
+            refused[code_for_status(response.status_code)] += 1
         return response
 
     async def login_page(request: Request) -> Response:
