@@ -334,6 +334,22 @@ async def test_polling_client_close(live: LiveServer, http: httpx.AsyncClient) -
     assert (await session.get()).status_code == 400
 
 
+async def test_a_poll_arriving_just_after_the_client_close_gets_a_noop(
+    live: LiveServer, http: httpx.AsyncClient
+) -> None:
+    # A client sends its last poll and the close together; on two connections the close
+    # may arrive first. The official suite does this ("should forcefully close the session").
+    session = await Polling.open(http, live, EIO)
+
+    closing = await session.post("1")
+    late = await session.get()
+
+    assert closing.status_code == 200
+    assert (late.status_code, late.text) == (200, "6")
+    assert (await session.get()).status_code == 400
+    assert (await session.post("4again")).status_code == 400
+
+
 async def test_websocket_client_close(live: LiveServer) -> None:
     async with live.connect(EIO) as ws:
         sid = (await handshake(ws))["sid"]

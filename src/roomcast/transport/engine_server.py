@@ -95,6 +95,8 @@ def _remote(scope: Scope) -> str:
     return client[0] if client else ""
 
 
+CLIENT_CLOSE = "client close"  # the reason of a session the client closed
+
 #: WebSocket close codes: a refused handshake, and a server about to restart.
 _POLICY_VIOLATION = 1008
 _SERVICE_RESTART = 1012
@@ -138,6 +140,11 @@ class EngineServer:
         self.addresses = addresses  # sessions per client address, if limited
         self.refused: Counter[str] = Counter()  # refused requests and sessions, for /metrics
         self.sessions: dict[str, EngineSession] = {}
+        #: Long-polling sessions the client closed (a close packet in a POST) while no GET
+        #: of theirs was waiting: a GET sent at the same time as that POST may arrive just
+        #: after it, and gets a noop as if it had come first, not an unknown-session 400
+        #: (the official suite sends the two together). Kept for --ping-timeout at most.
+        self._closed_polls: dict[str, EngineSession] = {}
         #: Set by :meth:`drain`: packets that arrive from then on are not handled.
         self.draining = False
         self._handling = 0  # packets being handled now, in every session
@@ -158,10 +165,24 @@ class EngineServer:
             del self.sessions[session.sid]
             if self.addresses is not None and session.refusal is None:
                 self.addresses.close(session.remote)
+            if (
+                session.close_reason == CLIENT_CLOSE
+                and session.transport == "polling"
+                and (session.sid, "GET") not in self._polling_busy
+            ):
+                self._keep_for_last_poll(session)
         try:
             self.handler.on_close(session, session.close_reason)
         except Exception:  # a task boundary: the handler must not break closing
             log.exception("on_close handler failed for session %s", session.sid)
+
+    def _keep_for_last_poll(self, session: EngineSession) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # closed outside the loop (shutting down): nobody polls again
+            return
+        self._closed_polls[session.sid] = session
+        loop.call_later(self.ping_timeout, self._closed_polls.pop, session.sid, None)
 
     def mark_dirty(self, session: EngineSession) -> None:
         """Flush ``session`` with the others at the end of this pass of the event loop."""
@@ -284,7 +305,7 @@ class EngineServer:
                 session.start_heartbeat()
                 await self.handler.on_open(session)
                 return
-            session = self._session(sid)
+            session = self._session(sid, method)
             CONNECTION_ID.set(sid)
             if session.transport != "polling":
                 raise _Refused(400, "this session has been upgraded to WebSocket")
@@ -303,8 +324,10 @@ class EngineServer:
                 headers=cors,
             )
 
-    def _session(self, sid: str) -> EngineSession:
+    def _session(self, sid: str, method: str) -> EngineSession:
         session = self.sessions.get(sid)
+        if session is None and method == "GET":
+            session = self._closed_polls.pop(sid, None)  # its last poll (see __init__)
         if session is None:
             raise _Refused(400, "unknown or closed session id")
         return session
@@ -585,7 +608,7 @@ class EngineServer:
         elif kind is PacketType.PONG:
             session.on_pong()
         elif kind is PacketType.CLOSE:
-            session.close("client close", notify_client=False)
+            session.close(CLIENT_CLOSE, notify_client=False)
         elif kind is PacketType.PING:
             # In Engine.IO v4 only the server pings ("2probe" of an upgrade is read by
             # _upgrade); answering client pings would let one client make us write
