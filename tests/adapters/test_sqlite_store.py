@@ -81,20 +81,6 @@ async def test_concurrent_writes_are_committed_in_batches(store: SqliteStore, pa
         assert conn.execute("SELECT count(*) FROM messages").fetchone() == (100,)
 
 
-async def test_writes_arriving_over_a_few_loop_passes_share_a_commit(store: SqliteStore) -> None:
-    # As on a busy server: each connection's task runs in its own turn of the loop.
-    async def send_after(passes: int) -> None:
-        for _ in range(passes):
-            await asyncio.sleep(0)
-        await store.append(text("r", str(passes)))
-
-    before = store.commits
-    await asyncio.gather(*(send_after(passes) for passes in range(6)))
-
-    assert store.commits - before == 1
-    assert [m.text for m in await store.read("r")] == ["0", "1", "2", "3", "4", "5"]
-
-
 async def test_retries_in_one_batch_store_one_message(store: SqliteStore) -> None:
     before = store.commits
     draft = text("lobby", "hi", cid="c1")

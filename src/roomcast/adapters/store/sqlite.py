@@ -1,9 +1,8 @@
 """A durable :class:`~roomcast.ports.Store` on SQLite, for one machine.
 
-Every write goes through one queue drained by one writer task; the task lets the event loop
-run while writes keep arriving (a few passes at most), takes every request pending then and
-commits them in one transaction on one dedicated thread, so N concurrent sends cost one
-fsync, not N (WAL, ``synchronous=FULL``: an acked message survives
+Every write goes through one queue drained by one writer task; the task takes every request
+pending at that moment and commits them in one transaction on one dedicated thread, so N
+concurrent sends cost one fsync, not N (WAL, ``synchronous=FULL``: an acked message survives
 kill -9 and power loss). Within a batch, each room's last offset is read once and its row
 written once. If a request breaks a constraint, the batch is retried one transaction per
 request, so that request fails alone. Reads use a second connection on a second thread
@@ -414,9 +413,7 @@ class SqliteStore:
         self.busy_timeout = busy_timeout
         self.commits = 0
         self._state = "new"
-        self._writes: WriteQueue[_Write] = WriteQueue(
-            self._commit, "roomcast-sqlite-writer", gather=True
-        )
+        self._writes: WriteQueue[_Write] = WriteQueue(self._commit, "roomcast-sqlite-writer")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="roomcast-sqlite-writer")
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="roomcast-sqlite-reader")
         self._wconn: sqlite3.Connection | None = None
