@@ -21,17 +21,6 @@ async def test_queue_is_fifo_and_get_waits_for_a_put() -> None:
     assert queue.empty()
 
 
-async def test_put_says_whether_a_getter_was_waiting_for_the_item() -> None:
-    queue: SlimQueue[int] = SlimQueue()
-    assert queue.put_nowait(1) is False  # nobody waiting: it stays queued
-    assert await queue.get() == 1
-    getter = asyncio.create_task(queue.get())
-    await asyncio.sleep(0)
-    assert queue.put_nowait(2) is True
-    assert queue.put_nowait(3) is False  # the getter takes only the first
-    assert await getter == 2
-
-
 async def test_a_cancelled_get_leaves_the_queue_usable() -> None:
     queue: SlimQueue[str] = SlimQueue()
     getter = asyncio.create_task(queue.get())

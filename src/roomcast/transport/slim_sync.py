@@ -25,14 +25,11 @@ class SlimQueue(Generic[T]):
         self._items: list[T] = []
         self._waiter: asyncio.Future[None] | None = None
 
-    def put_nowait(self, item: T) -> bool:
-        """Queue ``item``; True if a consumer was waiting for it (it takes it next)."""
+    def put_nowait(self, item: T) -> None:
         self._items.append(item)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-            return True
-        return False
 
     async def get(self) -> T:
         while not self._items:

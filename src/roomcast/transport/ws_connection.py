@@ -153,11 +153,9 @@ class WebSocketConnection(DirectWrite, asyncio.Protocol):
                 return
         else:
             message = {"type": "websocket.receive", "bytes": data}
-        # One message at a time: while the app has a message it has not taken, reading
-        # stops until it takes the queue. A message the app is already waiting for is as
-        # good as taken; not pausing then saves two epoll_ctl calls per message of a
-        # client that sends one at a time (a chat send waiting for its ack).
-        if not self.queue.put_nowait(message) and not self._read_paused:
+        self.queue.put_nowait(message)
+        # One message at a time: the app resumes reading once it has taken the queue.
+        if not self._read_paused:
             self._read_paused = True
             self.transport.pause_reading()
 
