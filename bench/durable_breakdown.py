@@ -30,6 +30,7 @@ from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
 
 from roomcast.adapters.store import MemoryStore, SqliteStore
+from roomcast.adapters.store.sqlite import _INSERT_MESSAGE, _open_writer
 from roomcast.core.validation import Limits, parse_send
 from roomcast.ports import MessageDraft, Sender, StoredMessage
 from roomcast.protocol import socketio as sio
@@ -165,6 +166,49 @@ def store_costs() -> dict[str, tuple[float, float, float]]:
     return {"sqlite": sqlite, "memory": memory}
 
 
+_UPSERT_ROOM = (
+    "INSERT INTO rooms (name, last_offset, last_ts, activity) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset,"
+    " last_ts = excluded.last_ts, activity = excluded.activity"
+)
+
+
+def sqlite_statements(senders: int = 100, rounds: int = 250) -> dict[str, float]:
+    """The writer's statements for batches of ``senders`` sends, one room each, us per send.
+
+    The schema and statements of SqliteStore, issued directly: each room's last offset
+    read, the message inserted, the rooms' rows upserted, and the commit (WAL writes and
+    fsync, checkpoints included).
+    """
+    parts = dict.fromkeys(("read offset", "insert message", "upsert room", "commit"), 0.0)
+    with tempfile.TemporaryDirectory(prefix="roomcast-breakdown-") as folder:
+        conn = _open_writer(Path(folder) / "s.db", 5.0)
+        offsets = [0] * senders
+        for r in range(rounds):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            t0 = time.thread_time()
+            for i in range(senders):
+                conn.execute("SELECT last_offset FROM rooms WHERE name = ?", (f"r{i}",))
+            t1 = time.thread_time()
+            for i in range(senders):
+                offsets[i] += 1
+                conn.execute(_INSERT_MESSAGE, (f"r{i}", offsets[i], os.urandom(16).hex(),
+                             1_700_000_000_000, "text", SENDER.id, SENDER.name, TEXT, None,
+                             f"c{r}"))  # fmt: skip
+            t2 = time.thread_time()
+            conn.executemany(
+                _UPSERT_ROOM, [(f"r{i}", offsets[i], 1, r * senders + i) for i in range(senders)]
+            )
+            t3 = time.thread_time()
+            conn.execute("COMMIT")
+            t4 = time.thread_time()
+            for key, spent in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                parts[key] += spent
+        conn.close()
+    return {key: spent / (senders * rounds) * 1e6 for key, spent in parts.items()}
+
+
 def main() -> None:
     rows = [
         ("WebSocket frame in (websockets' parser, UTF-8 decode)", frame_in()),
@@ -183,6 +227,11 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for name, (wall, cpu, main_cpu) in store_costs().items():
         print(f"| {name} | {wall:.1f} | {cpu:.1f} | {main_cpu:.1f} |")
+    statements = sqlite_statements()
+    print("\n| SQLite writer, batches of 100 sends to 100 rooms | CPU us per send |\n|---|---:|")
+    for name, us in statements.items():
+        print(f"| {name} | {us:.1f} |")
+    print(f"| in all | {sum(statements.values()):.1f} |")
 
 
 if __name__ == "__main__":
