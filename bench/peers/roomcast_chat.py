@@ -4,11 +4,13 @@ For the durable-send scenario: chat ``send`` events stored in SQLite and acked. 
 folder is a new temporary one per run and is removed afterwards. The per-connection rate
 limit is lifted, since the load generator's senders are meant to go as fast as acks allow.
 
-Usage: python roomcast_chat.py PORT  — prints "READY <port>" once listening.
+Usage: python roomcast_chat.py PORT [--store memory]  — prints "READY <port>" once listening.
+``--store memory`` runs the same path without SQLite, to show what the store costs.
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,7 +25,12 @@ from roomcast.transport.ws_protocol import FramedWebSocketProtocol
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory(prefix="roomcast-bench-") as data_dir:
         settings = load_settings(
-            {"data_dir": Path(data_dir), "rate": 1_000_000.0, "burst": 1_000_000},
+            {
+                "data_dir": Path(data_dir),
+                "rate": 1_000_000.0,
+                "burst": 1_000_000,
+                "store": "memory" if sys.argv[2:] == ["--store", "memory"] else "sqlite",
+            },
             environ={},
         )
         app = create_app(settings)
