@@ -11,7 +11,7 @@
 const wire = require("./wire.cjs");
 
 const { drain, endWindow, parseArgs, open, openManyLean, percentile, report, fail } = wire;
-const { uintAt, hasPrefix, sentAtUs } = wire;
+const { readTimed } = wire;
 
 const args = parseArgs({ port: 0, receivers: 100, rate: 5000, seconds: 5, size: 200, warmup: 1 });
 const ROOM = "latency";
@@ -42,28 +42,22 @@ async function main() {
   let inWindow = 0; // deliveries received during the measured window
   let windowStart = Infinity;
   let windowEnd = Infinity;
+  const broke = (reason) => {
+    broken = broken || reason;
+  };
   for (const lean of sockets) {
-    let expected = 0;
-    lean.onClose = (reason) => {
-      broken = broken || reason;
-    };
-    lean.onText = (data, start, end) => {
-      const now = performance.now();
-      if (!hasPrefix(data, start, end, PREFIX)) return;
-      const seq = uintAt(data, start + PREFIX.length, end);
-      const sentAt = sentAtUs(data, start + PREFIX.length, end);
-      if (seq < 0 || sentAt < 0) {
-        broken = broken || `unparsable message ${data.toString("utf8", start, end)}`;
-        return;
-      }
-      if (seq !== expected) reordered += 1;
-      expected = seq + 1;
-      delivered += 1;
-      if (seq >= firstMeasured && nSamples < samples.length) {
-        samples[nSamples++] = now - sentAt / 1000;
-      }
-      if (now >= windowStart && now < windowEnd) inWindow += 1;
-    };
+    lean.onClose = broke;
+    readTimed(
+      lean,
+      PREFIX,
+      (seq, latency, now, inOrder) => {
+        if (!inOrder) reordered += 1;
+        delivered += 1;
+        if (seq >= firstMeasured && nSamples < samples.length) samples[nSamples++] = latency;
+        if (now >= windowStart && now < windowEnd) inWindow += 1;
+      },
+      broke,
+    );
   }
 
   // Padded so each delivered frame is about `size` bytes, as in fanout.cjs.

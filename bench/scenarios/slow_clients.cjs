@@ -12,7 +12,7 @@ const wire = require("./wire.cjs");
 
 const { drain, endWindow, parseArgs, open, openLean, openManyLean, percentile, report, fail } =
   wire;
-const { uintAt, hasPrefix, sentAtUs } = wire;
+const { readTimed } = wire;
 
 const args = parseArgs({
   port: 0,
@@ -48,24 +48,21 @@ async function main() {
   let delivered = 0;
   let reordered = 0;
   for (const lean of healthy) {
-    let expected = 0;
     lean.onClose = (reason) => {
       broken = broken || `a healthy receiver closed: ${reason}`;
     };
-    lean.onText = (data, start, end) => {
-      const now = performance.now();
-      if (!hasPrefix(data, start, end, PREFIX)) return;
-      const got = uintAt(data, start + PREFIX.length, end);
-      const sentAt = sentAtUs(data, start + PREFIX.length, end);
-      if (got < 0 || sentAt < 0) {
-        broken = broken || `unparsable message ${data.toString("utf8", start, end)}`;
-        return;
-      }
-      if (got !== expected) reordered += 1;
-      expected = got + 1;
-      delivered += 1;
-      if (got >= measureFrom) samples.push(now - sentAt / 1000);
-    };
+    readTimed(
+      lean,
+      PREFIX,
+      (got, latency, _now, inOrder) => {
+        if (!inOrder) reordered += 1;
+        delivered += 1;
+        if (got >= measureFrom) samples.push(latency);
+      },
+      (reason) => {
+        broken = broken || reason;
+      },
+    );
   }
   const overhead = `42["m",{"seq":000000,"t":0000000000,"pad":""}]`.length;
   const pad = "x".repeat(Math.max(0, size - overhead));

@@ -393,6 +393,25 @@ function sentAtUs(data, from, end) {
   return at < 0 ? -1 : uintAt(data, at + T_KEY.length, end);
 }
 
+// Reads the broadcasts `<prefix><seq>,"t":<µs sent>...` that reach `lean`. For each, calls
+// `deliver(seq, latencyMs, now, inOrder)` (inOrder: seq is the one after the last);
+// a frame with the prefix that does not parse calls `broke(reason)` instead.
+function readTimed(lean, prefix, deliver, broke) {
+  let expected = 0;
+  lean.onText = (data, start, end) => {
+    const now = performance.now();
+    if (!hasPrefix(data, start, end, prefix)) return;
+    const seq = uintAt(data, start + prefix.length, end);
+    const sentAt = sentAtUs(data, start + prefix.length, end);
+    if (seq < 0 || sentAt < 0) {
+      broke(`unparsable message ${data.toString("utf8", start, end)}`);
+      return;
+    }
+    deliver(seq, now - sentAt / 1000, now, seq === expected);
+    expected = seq + 1;
+  };
+}
+
 function report(result) {
   console.log(JSON.stringify(result));
   process.exit(0);
@@ -422,6 +441,7 @@ module.exports = {
   hasPrefix,
   find,
   sentAtUs,
+  readTimed,
   report,
   fail,
 };

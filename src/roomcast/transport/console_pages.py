@@ -21,13 +21,13 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, request_response
 
 from roomcast.console_auth import COOKIE, ConsoleAuth
 from roomcast.core.console_access import SESSION_MS
-from roomcast.core.errors import code_for_status
 from roomcast.core.sign_in_throttle import SignInThrottle
-from roomcast.transport.asgi import BodyTooLarge, read_body
+from roomcast.transport.api_limits import CountRefusals
+from roomcast.transport.asgi import ASGIApp, BodyTooLarge, read_body
 from roomcast.transport.pages import WEB_DIR
 
 __all__ = ["CONSOLE_CSP", "CONSOLE_PATH", "console_routes"]
@@ -119,7 +119,6 @@ def console_routes(
     Refused sign-ins are counted by error code in ``refusals`` (``/metrics``).
     """
     guard = throttle or SignInThrottle()
-    refused = Counter[str]() if refusals is None else refusals
 
     def signed_in(request: Request) -> bool:
         return auth.session_ok(request.cookies.get(COOKIE))
@@ -131,7 +130,7 @@ def console_routes(
             return _sign_in_page(NO_PASSWORD)
         return _sign_in_page()
 
-    async def sign_in(request: Request) -> Response:
+    async def login(request: Request) -> Response:
         if is_cross_origin(request):
             return _sign_in_page(OTHER_ORIGIN, 403)
         address = request.client.host if request.client else "unknown"
@@ -163,12 +162,6 @@ def console_routes(
         response.headers.append("set-cookie", cookie)
         return response
 
-    async def login(request: Request) -> Response:
-        response = await sign_in(request)
-        if response.status_code >= 400:
-            refused[code_for_status(response.status_code)] += 1
-        return response
-
     async def login_page(request: Request) -> Response:
         # A reload after a wrong password lands here; the form lives at /console.
         return RedirectResponse(CONSOLE_PATH, status_code=303, headers=CONSOLE_HEADERS)
@@ -188,9 +181,12 @@ def console_routes(
             return _error(401, "unauthorized", "sign in at /console first")
         return JSONResponse({"ok": True, "ticket": auth.ticket()}, headers=CONSOLE_HEADERS)
 
+    counted_login: ASGIApp = request_response(login)
+    if refusals is not None:
+        counted_login = CountRefusals(counted_login, refusals)
     return [
         Route(CONSOLE_PATH, console, methods=["GET"]),
-        Route(f"{CONSOLE_PATH}/login", login, methods=["POST"]),
+        Route(f"{CONSOLE_PATH}/login", counted_login, methods=["POST"]),
         Route(f"{CONSOLE_PATH}/login", login_page, methods=["GET"]),
         Route(f"{CONSOLE_PATH}/logout", logout, methods=["POST"]),
         Route(f"{CONSOLE_PATH}/ticket", ticket, methods=["POST"]),

@@ -95,8 +95,6 @@ def _remote(scope: Scope) -> str:
     return client[0] if client else ""
 
 
-CLIENT_CLOSE = "client close"  # the reason of a session the client closed
-
 #: WebSocket close codes: a refused handshake, and a server about to restart.
 _POLICY_VIOLATION = 1008
 _SERVICE_RESTART = 1012
@@ -165,24 +163,10 @@ class EngineServer:
             del self.sessions[session.sid]
             if self.addresses is not None and session.refusal is None:
                 self.addresses.close(session.remote)
-            if (
-                session.close_reason == CLIENT_CLOSE
-                and session.transport == "polling"
-                and (session.sid, "GET") not in self._polling_busy
-            ):
-                self._keep_for_last_poll(session)
         try:
             self.handler.on_close(session, session.close_reason)
         except Exception:  # a task boundary: the handler must not break closing
             log.exception("on_close handler failed for session %s", session.sid)
-
-    def _keep_for_last_poll(self, session: EngineSession) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # closed outside the loop (shutting down): nobody polls again
-            return
-        self._closed_polls[session.sid] = session
-        loop.call_later(self.ping_timeout, self._closed_polls.pop, session.sid, None)
 
     def mark_dirty(self, session: EngineSession) -> None:
         """Flush ``session`` with the others at the end of this pass of the event loop."""
@@ -608,7 +592,12 @@ class EngineServer:
         elif kind is PacketType.PONG:
             session.on_pong()
         elif kind is PacketType.CLOSE:
-            session.close(CLIENT_CLOSE, notify_client=False)
+            session.close("client close", notify_client=False)
+            if session.transport == "polling" and (session.sid, "GET") not in self._polling_busy:
+                self._closed_polls[session.sid] = session  # for a GET just behind (__init__)
+                asyncio.get_running_loop().call_later(
+                    self.ping_timeout, self._closed_polls.pop, session.sid, None
+                )
         elif kind is PacketType.PING:
             # In Engine.IO v4 only the server pings ("2probe" of an upgrade is read by
             # _upgrade); answering client pings would let one client make us write
