@@ -201,6 +201,49 @@ async def test_an_unusual_handshake_gets_the_websockets_librarys_answer(
     assert conformance.asgi_websockets == 0  # websockets refused it before any app
 
 
+_HANDSHAKE = (
+    b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+    + RFC_KEY
+    + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        [_HANDSHAKE[:40], _HANDSHAKE[40:]],  # the head split over two reads
+        [_HANDSHAKE + b"\x81\x80\x00\x00\x00\x00"],  # a frame sent before the answer
+    ],
+    ids=["split-head", "bytes-after-the-head"],
+)
+async def test_a_head_not_read_whole_and_alone_takes_the_asgi_path(
+    conformance: _Served, pieces: list[bytes]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", conformance.port)
+    for piece in pieces:
+        writer.write(piece)
+        await writer.drain()
+        await asyncio.sleep(0.05)  # one read each
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 101 ")
+    assert b"Sec-WebSocket-Accept: " + RFC_ACCEPT in head
+    assert conformance.asgi_websockets == 1
+
+
+async def test_shutdown_closes_a_connection_that_has_sent_nothing() -> None:
+    app = build_app()
+    served = _Served(app, app.engines)
+    serving = _serve(served)
+    await anext(serving)
+    reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+    await asyncio.sleep(0.05)  # accepted: the first protocol holds it
+    await asyncio.wait_for(serving.aclose(), TIMEOUT)  # does not wait for the silent client
+    assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""
+    writer.close()
+
+
 async def test_server_shutdown_closes_with_1012() -> None:
     app = build_app()
     served = _Served(app, app.engines)

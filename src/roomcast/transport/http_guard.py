@@ -32,7 +32,7 @@ class _HeadTooLarge(Exception):
 class GuardedHttpProtocol(HttpToolsProtocol):
     """An httptools protocol that bounds each request head's size and reading time."""
 
-    #: Seconds a request head may take to arrive; set by :func:`guarded`'s subclass.
+    #: Seconds a request head may take to arrive; set by a subclass (``engine_http_protocol``).
     head_timeout: ClassVar[float] = 20.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -45,6 +45,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_head_timer()
+
+    def take_over(
+        self, transport: asyncio.Transport, received: bytes, head_deadline: float
+    ) -> None:
+        """Go on with a connection another protocol opened and read ``received`` from.
+
+        The head's deadline stays the one that began when the connection opened.
+        """
+        transport.set_protocol(self)
+        self.connection_made(transport)
+        self._disarm_head_timer()
+        self._head_timer = self.loop.call_at(head_deadline, self._head_overdue)
+        if received:
+            self.data_received(received)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
