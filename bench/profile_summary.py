@@ -17,6 +17,7 @@ def summarize(path: Path, top: int = 25) -> str:
     own: collections.Counter[str] = collections.Counter()
     under: collections.Counter[str] = collections.Counter()
     threads: collections.Counter[str] = collections.Counter()
+    names: dict[str, str] = {}
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -25,14 +26,20 @@ def summarize(path: Path, top: int = 25) -> str:
         samples = int(count)
         frames = stack.split(";")
         total += samples
-        threads[frames[0].split(":")[-1].strip() or frames[0]] += samples
+        thread_id, _, name = frames[0].partition(":")
+        threads[thread_id] += samples
+        if name.strip():  # py-spy leaves the name out of some samples of a thread
+            names[thread_id] = name.strip()
         own[frames[-1]] += samples
         for frame in set(frames[1:]):
             under[frame] += samples
     if not total:
         return f"{path}: no samples"
     lines = [f"{path.name}: {total} samples", "", "| thread | share |", "|---|---:|"]
-    lines += [f"| {name} | {100 * n / total:.1f} % |" for name, n in threads.most_common(6)]
+    lines += [
+        f"| {names.get(thread, thread)} | {100 * n / total:.1f} % |"
+        for thread, n in threads.most_common(6)
+    ]
     for title, counter in (("self", own), ("inclusive", under)):
         lines += ["", f"| function ({title}) | share |", "|---|---:|"]
         lines += [f"| `{name}` | {100 * n / total:.1f} % |" for name, n in counter.most_common(top)]
