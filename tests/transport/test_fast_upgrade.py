@@ -94,13 +94,15 @@ class _Served:
         return f"ws://127.0.0.1:{self.port}{path}?{query}"
 
 
-async def _serve(served: _Served, **options: Any) -> AsyncIterator[_Served]:
+async def _serve(
+    served: _Served, head_timeout: float = 20.0, **options: Any
+) -> AsyncIterator[_Served]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     served.port = sock.getsockname()[1]
     config = uvicorn.Config(
         served,
-        http=engine_http_protocol(served.engines),
+        http=engine_http_protocol(served.engines, head_timeout=head_timeout),
         ws=FramedWebSocketProtocol,
         ws_per_message_deflate=False,
         ws_ping_interval=None,
@@ -242,6 +244,26 @@ async def test_shutdown_closes_a_connection_that_has_sent_nothing() -> None:
     await asyncio.wait_for(serving.aclose(), TIMEOUT)  # does not wait for the silent client
     assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""
     writer.close()
+
+
+async def test_the_head_deadline_runs_from_the_connection_not_from_the_hand_over() -> None:
+    app = build_app()
+    served = _Served(app, app.engines)
+    serving = _serve(served, head_timeout=2.0)
+    await anext(serving)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+        await asyncio.sleep(1.5)
+        writer.write(_HANDSHAKE[:20])  # uvicorn's protocol takes over from here
+        sent = asyncio.get_running_loop().time()
+        answer = await asyncio.wait_for(reader.read(), TIMEOUT)
+        waited = asyncio.get_running_loop().time() - sent
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408 ")
+        # 0.5 s were left of the 2 s; a deadline started afresh would leave 2 s.
+        assert waited < 1.5
+    finally:
+        await serving.aclose()
 
 
 async def test_server_shutdown_closes_with_1012() -> None:

@@ -54,8 +54,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         The head's deadline stays the one that began when the connection opened.
         """
         transport.set_protocol(self)
-        self.connection_made(transport)
-        self._disarm_head_timer()
+        super().connection_made(transport)  # uvicorn's: our own would start a new deadline
         self._head_timer = self.loop.call_at(head_deadline, self._head_overdue)
         if received:
             self.data_received(received)
