@@ -30,7 +30,12 @@ from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
 
 from roomcast.adapters.store import MemoryStore, SqliteStore
-from roomcast.adapters.store.sqlite import _INSERT_MESSAGE, _open_writer
+from roomcast.adapters.store.sqlite import (
+    _INSERT_MESSAGE,
+    _LAST_OFFSET,
+    _UPSERT_ROOM,
+    _open_writer,
+)
 from roomcast.core.validation import Limits, parse_send
 from roomcast.ports import MessageDraft, Sender, StoredMessage
 from roomcast.protocol import socketio as sio
@@ -166,13 +171,6 @@ def store_costs() -> dict[str, tuple[float, float, float]]:
     return {"sqlite": sqlite, "memory": memory}
 
 
-_UPSERT_ROOM = (
-    "INSERT INTO rooms (name, last_offset, last_ts, activity) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset,"
-    " last_ts = excluded.last_ts, activity = excluded.activity"
-)
-
-
 def sqlite_statements(senders: int = 100, rounds: int = 250) -> dict[str, float]:
     """The writer's statements for batches of ``senders`` sends, one room each, us per send.
 
@@ -189,7 +187,7 @@ def sqlite_statements(senders: int = 100, rounds: int = 250) -> dict[str, float]
             conn.execute("PRAGMA defer_foreign_keys = ON")
             t0 = time.thread_time()
             for i in range(senders):
-                conn.execute("SELECT last_offset FROM rooms WHERE name = ?", (f"r{i}",))
+                conn.execute(_LAST_OFFSET, (f"r{i}",))
             t1 = time.thread_time()
             for i in range(senders):
                 offsets[i] += 1

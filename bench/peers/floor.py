@@ -18,21 +18,19 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 
 import uvloop
-from websockets.frames import Frame, Opcode
+from serving import bound_socket
+from websockets.frames import Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
+
+from roomcast.transport.frames import wire_frame
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 OFFSETS: dict[str, int] = {}  # room -> last offset
 USE_JSON = "--no-json" not in sys.argv
-
-
-def _frame(text: str) -> bytes:
-    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 class FloorProtocol(asyncio.Protocol):
@@ -53,14 +51,14 @@ class FloorProtocol(asyncio.Protocol):
                 conn.send_response(conn.accept(event))
                 out += conn.data_to_send()
                 sid = os.urandom(8).hex()
-                out.append(_frame(f'0{{"sid":"{sid}","upgrades":[],"pingInterval":25000,'
+                out.append(wire_frame(f'0{{"sid":"{sid}","upgrades":[],"pingInterval":25000,'
                                   '"pingTimeout":20000,"maxPayload":1000000}'))  # fmt: skip
                 continue
             if event.opcode is not Opcode.TEXT:
                 continue
             text = bytes(event.data).decode()
             if text.startswith("40"):
-                out.append(_frame('40{"sid":"floor"}'))
+                out.append(wire_frame('40{"sid":"floor"}'))
             elif text.startswith("42"):
                 out += self._event(text)
         if out:
@@ -82,7 +80,7 @@ class FloorProtocol(asyncio.Protocol):
             payload = None
         if name == "join":
             last = OFFSETS.setdefault(room, 0)
-            return [_frame(f'43{ack_id}[{{"ok":true,"room":"{room}","offset":{last},'
+            return [wire_frame(f'43{ack_id}[{{"ok":true,"room":"{room}","offset":{last},'
                            '"messages":[],"members":[]}]')]  # fmt: skip
         offset = OFFSETS[room] = OFFSETS.get(room, 0) + 1
         if USE_JSON:
@@ -93,16 +91,14 @@ class FloorProtocol(asyncio.Protocol):
         else:
             message = f'{{"room":"{room}","offset":{offset},"cid":"{cid}"}}'
         ack = f'43{ack_id}[{{"ok":true,"message":{message}}}]'
-        return [_frame(f'42["message",{message}]'), _frame(ack)]
+        return [wire_frame(f'42["message",{message}]'), wire_frame(ack)]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
 
 
 async def _serve(port: int) -> None:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    sock = bound_socket(port)
     server = await asyncio.get_running_loop().create_server(FloorProtocol, sock=sock)
     print("READY", sock.getsockname()[1], flush=True)
     async with server:

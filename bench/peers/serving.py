@@ -15,10 +15,16 @@ import uvicorn
 import uvloop
 
 
-async def _serve(app: Any, port: int, options: dict[str, Any]) -> None:
+def bound_socket(port: int) -> socket.socket:
+    """A loopback socket bound to ``port`` (0: any free port), for a peer to listen on."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
+    return sock
+
+
+async def _serve(app: Any, port: int, options: dict[str, Any]) -> None:
+    sock = bound_socket(port)
     config = uvicorn.Config(app, log_level="warning", ws_per_message_deflate=False, **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -1,7 +1,7 @@
 """Soak: a real server under chat traffic, joins, leaves and reconnects for a while.
 
 ``make test`` runs it for 60 seconds with 500 connections (2 cores, shared with the rest
-of the suite); ``make soak`` for 10 minutes with 2,000. Both size it with SOAK_SECONDS,
+of the suite); ``make soak`` for 20 minutes with 2,000. Both size it with SOAK_SECONDS,
 SOAK_CONNECTIONS and SOAK_PERIOD (mean seconds between one connection's actions). See
 ``loadgen`` for what is checked along the way; here, also: the server's descriptors are
 back to where they were once every client has left, and, on runs of 5 minutes or more,

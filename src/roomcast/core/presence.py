@@ -79,12 +79,15 @@ class OfflineLedger:
 
 
 class RoomPresence:
-    """The members of one room; ``ledger`` bounds offline members across rooms."""
+    """The members of one room; ``ledger`` bounds offline members across rooms.
+
+    A room made on its own (no ledger given) gets one of its own, bounding nothing else.
+    """
 
     def __init__(self, name: str = "", ledger: OfflineLedger | None = None) -> None:
         self.name = name
         self.members: dict[str, MemberPresence] = {}
-        self._ledger = ledger
+        self._ledger = ledger if ledger is not None else OfflineLedger({})
 
     def _change(self, member_id: str, mutate: Any) -> bool:
         member = self.members.get(member_id)
@@ -98,7 +101,7 @@ class RoomPresence:
             member = self.members.get(member_id)
             if member is None:
                 member = self.members[member_id] = MemberPresence(member_id, name)
-            elif not member.connections and self._ledger is not None:
+            elif not member.connections:
                 self._ledger.forgotten(self.name, member_id)
             member.name = name
             member.connections[conn_id] = state
@@ -118,8 +121,7 @@ class RoomPresence:
                     del self.members[member_id]
                     self.members[member_id] = member
                     self._forget_old_offline()
-                    if self._ledger is not None:
-                        self._ledger.went_offline(self.name, member_id)
+                    self._ledger.went_offline(self.name, member_id)
 
         return self._change(member_id, mutate)
 
@@ -160,8 +162,7 @@ class RoomPresence:
         offline = [m for m in self.members.values() if not m.connections]  # oldest first
         for member in offline[: max(0, len(offline) - _MAX_OFFLINE)]:
             del self.members[member.id]
-            if self._ledger is not None:
-                self._ledger.forgotten(self.name, member.id)
+            self._ledger.forgotten(self.name, member.id)
 
 
 class PresenceRegistry:

@@ -128,6 +128,12 @@ _INSERT_MESSAGE = (
     f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT DO NOTHING"
 )
+_LAST_OFFSET = "SELECT last_offset FROM rooms WHERE name = ?"
+_UPSERT_ROOM = (
+    "INSERT INTO rooms (name, last_offset, last_ts, activity) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset,"
+    " last_ts = excluded.last_ts, activity = excluded.activity"
+)
 _INT64_MAX = 2**63 - 1
 
 T = TypeVar("T")
@@ -253,9 +259,7 @@ class _Batch:
         """The offset the room's next message gets; :meth:`appended` makes it taken."""
         offset = self.offsets.get(room)
         if offset is None:
-            row = self.conn.execute(
-                "SELECT last_offset FROM rooms WHERE name = ?", (room,)
-            ).fetchone()
+            row = self.conn.execute(_LAST_OFFSET, (room,)).fetchone()
             offset = self.offsets[room] = row[0] if row else 0
         return offset + 1
 
@@ -270,9 +274,7 @@ class _Batch:
             return
         (base,) = self.conn.execute("SELECT coalesce(max(activity), 0) FROM rooms").fetchone()
         self.conn.executemany(
-            "INSERT INTO rooms (name, last_offset, last_ts, activity) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET last_offset = excluded.last_offset,"
-            " last_ts = excluded.last_ts, activity = excluded.activity",
+            _UPSERT_ROOM,
             [
                 (room, self.offsets[room], ts, base + rank)
                 for rank, (room, ts) in enumerate(self.touched.items(), start=1)
@@ -556,7 +558,7 @@ class SqliteStore:
         """The room's newest offset; 0 for a room with no messages."""
 
         def query(conn: sqlite3.Connection) -> int:
-            row = conn.execute("SELECT last_offset FROM rooms WHERE name = ?", (room,)).fetchone()
+            row = conn.execute(_LAST_OFFSET, (room,)).fetchone()
             return int(row[0]) if row else 0
 
         return await self._read(query)
