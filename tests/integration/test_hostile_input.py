@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import random
 import socket
@@ -301,7 +302,10 @@ async def test_bad_websocket_frames_get_their_close_code(
         await ws.recv()
     else:
         ws = await upgraded_socket(server)  # type: ignore[assignment]
-    await ws.send(frame, text=True)
+    # The server may refuse an oversize frame from its header and close while the rest of it is
+    # still being written: the send then fails, and the close code is what the test is about.
+    with contextlib.suppress(ConnectionClosed):
+        await ws.send(frame, text=True)
     frames, closed_with = await answer(ws)
     assert (frames, closed_with) == ([], code)
     await still_serves(server)

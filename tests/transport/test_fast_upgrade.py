@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import gc
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs
 import pytest
 import uvicorn
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from roomcast.testing.conformance_server import build_app, serving_options
 from roomcast.transport.asgi import Receive, Scope, Send
@@ -160,7 +161,9 @@ async def test_fragmented_messages_are_reassembled(conformance: _Served) -> None
 async def test_a_message_over_the_size_limit_closes_with_1009(conformance: _Served) -> None:
     async with connect(conformance.url("/engine.io/"), open_timeout=TIMEOUT) as ws:
         await ws.recv()
-        await ws.send("4" + "x" * 1_000_001)
+        # The server refuses it from the frame's header and may close before the rest is written.
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send("4" + "x" * 1_000_001)
         await closed(ws)
         assert ws.close_code == 1009
     assert conformance.asgi_websockets == 0
