@@ -123,11 +123,16 @@ async def _serve(
         sock.close()
 
 
+def _serve_conformance(**options: Any) -> AsyncIterator[_Served]:
+    """The app the official suites run, served as ``roomcast serve`` serves it."""
+    app = build_app()
+    assert serving_options(app)["http"].engines
+    return _serve(_Served(app, app.engines), **options)
+
+
 @pytest.fixture
 async def conformance() -> AsyncIterator[_Served]:
-    app = build_app()
-    assert serving_options(app)["http"].engines  # the app the suites run is served this way
-    async for served in _serve(_Served(app, app.engines), ws_max_size=1_000_000):
+    async for served in _serve_conformance(ws_max_size=1_000_000):
         yield served
 
 
@@ -233,10 +238,8 @@ async def test_a_head_not_read_whole_and_alone_takes_the_asgi_path(
 
 
 async def test_shutdown_closes_a_connection_that_has_sent_nothing() -> None:
-    app = build_app()
-    served = _Served(app, app.engines)
-    serving = _serve(served)
-    await anext(serving)
+    serving = _serve_conformance()
+    served = await anext(serving)
     reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
     await asyncio.sleep(0.05)  # accepted: the first protocol holds it
     await asyncio.wait_for(serving.aclose(), TIMEOUT)  # does not wait for the silent client
@@ -245,10 +248,8 @@ async def test_shutdown_closes_a_connection_that_has_sent_nothing() -> None:
 
 
 async def test_the_head_deadline_runs_from_the_connection_not_from_the_hand_over() -> None:
-    app = build_app()
-    served = _Served(app, app.engines)
-    serving = _serve(served, head_timeout=2.0)
-    await anext(serving)
+    serving = _serve_conformance(head_timeout=2.0)
+    served = await anext(serving)
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
         await asyncio.sleep(1.5)
@@ -265,10 +266,8 @@ async def test_the_head_deadline_runs_from_the_connection_not_from_the_hand_over
 
 
 async def test_server_shutdown_closes_with_1012() -> None:
-    app = build_app()
-    served = _Served(app, app.engines)
-    serving = _serve(served)
-    await anext(serving)
+    serving = _serve_conformance()
+    served = await anext(serving)
     async with connect(served.url("/engine.io/"), open_timeout=TIMEOUT) as ws:
         await ws.recv()
         await serving.aclose()  # uvicorn's graceful shutdown
